@@ -1,0 +1,117 @@
+#include "actors/process/daemon.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <csignal>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "actors/process/data_dir.hpp"
+#include "actors/process/service.hpp"
+
+namespace tp::actors {
+namespace {
+
+sigset_t daemon_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
+  return set;
+}
+
+std::vector<std::string> enabled_roles(const config::teleport_config& cfg) {
+  std::vector<std::string> roles;
+  if (cfg.auth_service.enabled) roles.emplace_back("auth");
+  if (cfg.ssh_service.enabled) roles.emplace_back("node");
+  if (cfg.proxy_service.enabled) roles.emplace_back("proxy");
+  return roles;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+}  // namespace
+
+void block_daemon_signals() {
+  sigset_t set = daemon_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int run_daemon(const config::teleport_config& cfg) {
+  for (const auto& w : cfg.warnings) spdlog::warn("{}", w);
+
+  const auto roles = enabled_roles(cfg);
+  if (roles.empty()) {
+    spdlog::error("no services enabled: enable auth_service, ssh_service or proxy_service, "
+                  "or pass --roles");
+    return 1;
+  }
+  if (auto st = ensure_private_dir(cfg.global.data_dir); !st) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  if (!cfg.global.pid_file.empty()) {
+    if (auto st = write_pid_file(cfg.global.pid_file); !st) {
+      spdlog::error("{}", st.message());
+      return 1;
+    }
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  int exit_code = 0;
+  {
+    caf::actor_system_config sys_cfg;
+    sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+    caf::actor_system sys{sys_cfg};
+
+    std::vector<caf::actor> services;
+    for (const auto& role : roles) {
+      auto svc = spawn_service(sys, role, cfg);
+      if (!svc) {
+        spdlog::error("{} service failed to start: {}", role, svc.message());
+        exit_code = 1;
+        break;
+      }
+      services.push_back(std::move(*svc));
+    }
+    if (exit_code == 0) {
+      spdlog::info("teleport started: roles {}, nodename {}, data_dir {}, pid {}", join(roles),
+                   cfg.global.nodename, cfg.global.data_dir, ::getpid());
+    }
+
+    const sigset_t set = daemon_signals();
+    while (exit_code == 0) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGTERM || sig == SIGINT) {
+        spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+      }
+      if (sig == SIGUSR1) {
+        const auto up = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::steady_clock::now() - started);
+        spdlog::info("diagnostics: pid {}, roles {}, uptime {}s, running actors {}", ::getpid(),
+                     join(roles), up.count(), sys.registry().running());
+      } else {
+        // Graceful restart (HUP/USR2) forks a new daemon in Teleport; it needs
+        // listener hand-over, which arrives with the network services.
+        spdlog::warn("received {}: graceful restart is not available in this version; "
+                     "send SIGTERM and start again",
+                     sig == SIGHUP ? "SIGHUP" : "SIGUSR2");
+      }
+    }
+    for (auto& svc : services) caf::anon_send_exit(svc, caf::exit_reason::user_shutdown);
+  }  // the actor system's destructor waits for every actor to finish
+
+  if (!cfg.global.pid_file.empty()) ::unlink(cfg.global.pid_file.c_str());
+  spdlog::info("teleport stopped");
+  return exit_code;
+}
+
+}  // namespace tp::actors

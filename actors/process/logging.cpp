@@ -1,0 +1,55 @@
+#include "actors/process/logging.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <syslog.h>
+
+namespace tp::actors {
+namespace {
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+}  // namespace
+
+tp::status setup_logging(const std::string& output, const std::string& severity, bool debug) {
+  spdlog::level::level_enum level = spdlog::level::err;
+  const std::string sev = upper(severity);
+  if (debug || sev == "DEBUG" || sev == "TRACE") {
+    level = spdlog::level::debug;
+  } else if (sev == "INFO") {
+    level = spdlog::level::info;
+  } else if (sev == "WARN" || sev == "WARNING") {
+    level = spdlog::level::warn;
+  } else if (sev == "ERROR" || sev == "ERR" || sev.empty()) {
+    level = spdlog::level::err;
+  } else {
+    return make_error("log.severity: unknown severity \"" + severity +
+                      "\" (use DEBUG, INFO, WARN or ERROR)");
+  }
+
+  std::shared_ptr<spdlog::logger> logger;
+  const std::string out = debug ? std::string("stderr") : output;
+  if (out == "stderr" || out.empty()) {
+    logger = spdlog::stderr_logger_mt("teleport");
+  } else if (out == "stdout") {
+    logger = spdlog::stdout_logger_mt("teleport");
+  } else if (out == "syslog") {
+    logger = spdlog::syslog_logger_mt("teleport", "teleport", LOG_PID, LOG_DAEMON);
+  } else {
+    return make_error("log.output: unknown output \"" + output +
+                      "\" (use stdout, stderr or syslog)");
+  }
+  logger->set_pattern(out == "syslog" ? "%l %v" : "%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %v");
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::debug);
+  spdlog::set_default_logger(logger);
+  return {};
+}
+
+}  // namespace tp::actors

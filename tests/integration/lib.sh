@@ -1,0 +1,75 @@
+# Shared helpers for integration tests: a private temp dir, processes tracked
+# by PID and always stopped, bounded waits, and assertions that say what broke.
+set -euo pipefail
+
+: "${TP_BIN:?TP_BIN must point at the bin directory of a build}"
+TEST_NAME="$(basename "$0" .sh)"
+WORK="$(mktemp -d "/tmp/tp-${TEST_NAME}.XXXXXX")"
+chmod 700 "$WORK"
+PIDS=()
+
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ $rc -ne 0 ]; then
+    echo "--- $TEST_NAME failed; logs in $WORK:" >&2
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 40 "$f" >&2; }; done
+  else
+    rm -rf "$WORK"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# free_port: a TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_bg <logfile> <cmd...>: runs cmd in the background, remembers its PID in LAST_PID.
+start_bg() {
+  local log="$1"; shift
+  "$@" >"$log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+# wait_for <seconds> <cmd...>: retries cmd every 0.1 s until it succeeds or time runs out.
+wait_for() {
+  local secs="$1"; shift
+  local tries=$((secs * 10))
+  for _ in $(seq 1 "$tries"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_exit <pid> <seconds>: waits for a child to exit; sets EXIT_CODE. Fails on timeout.
+wait_exit() {
+  local pid="$1" secs="$2"
+  for _ in $(seq 1 $((secs * 10))); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      EXIT_CODE=0; wait "$pid" || EXIT_CODE=$?
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "process $pid did not exit within ${secs}s"
+}
+
+assert_contains() {  # <haystack> <needle> <what>
+  case "$1" in *"$2"*) ;; *) fail "$3: expected to find '$2' in: $1" ;; esac
+}
+assert_not_contains() {
+  case "$1" in *"$2"*) fail "$3: did not expect '$2' in: $1" ;; *) ;; esac
+}
