@@ -1,0 +1,304 @@
+// CAF 0.17 glue for the message types: the type-ID block and inspect() overloads. This is the
+// only header in messages/ that includes CAF (each TU that does costs seconds to compile):
+// include it only where types cross actor boundaries. Add new message types to the block
+// below (one block for the whole project; IDs are positional, so append at the end).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/sec.hpp>
+#include <caf/type_id.hpp>
+#include <nlohmann/json.hpp>
+
+#include "messages/resource.hpp"
+
+namespace tp::messages {
+
+// ---- shared parts ---------------------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, timestamp& x) {
+  return f(caf::meta::type_name("timestamp"), x.unix_seconds, x.nanos);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, metadata& x) {
+  return f(caf::meta::type_name("metadata"), x.name, x.namespace_name, x.description, x.labels,
+           x.expires);
+}
+
+// ---- user -----------------------------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_status& x) {
+  return f(caf::meta::type_name("user_status"), x.is_locked, x.locked_message, x.locked_time,
+           x.lock_expires);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, created_by& x) {
+  return f(caf::meta::type_name("created_by"), x.time, x.user_name, x.connector_type,
+           x.connector_id, x.connector_identity);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, external_identity& x) {
+  return f(caf::meta::type_name("external_identity"), x.connector_id, x.username);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, u2f_registration& x) {
+  return f(caf::meta::type_name("u2f_registration"), x.raw, x.key_handle, x.pubkey);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, local_auth& x) {
+  return f(caf::meta::type_name("local_auth"), x.password_hash, x.totp_key, x.u2f, x.u2f_counter);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_spec& x) {
+  return f(caf::meta::type_name("user_spec"), x.roles, x.traits, x.status, x.expires, x.created,
+           x.oidc_identities, x.saml_identities, x.github_identities, x.auth);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user& x) {
+  return f(caf::meta::type_name("user"), x.version, x.meta, x.spec);
+}
+
+// ---- role -----------------------------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, role_options& x) {
+  return f(caf::meta::type_name("role_options"), x.max_session_ttl, x.forward_agent,
+           x.port_forwarding, x.cert_format, x.client_idle_timeout, x.disconnect_expired_cert);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, role_rule& x) {
+  return f(caf::meta::type_name("role_rule"), x.resources, x.verbs, x.where, x.actions);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, role_conditions& x) {
+  return f(caf::meta::type_name("role_conditions"), x.logins, x.namespaces, x.node_labels, x.rules,
+           x.kubernetes_groups);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, role_spec& x) {
+  return f(caf::meta::type_name("role_spec"), x.options, x.allow, x.deny);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, role& x) {
+  return f(caf::meta::type_name("role"), x.version, x.meta, x.spec);
+}
+
+// ---- node -----------------------------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, command_label& x) {
+  return f(caf::meta::type_name("command_label"), x.period, x.command, x.result);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_spec& x) {
+  return f(caf::meta::type_name("node_spec"), x.addr, x.public_addr, x.hostname, x.cmd_labels);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node& x) {
+  return f(caf::meta::type_name("node"), x.version, x.meta, x.spec);
+}
+
+// ---- cert_authority -------------------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tls_key_pair& x) {
+  return f(caf::meta::type_name("tls_key_pair"), x.cert, x.key);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, role_mapping& x) {
+  return f(caf::meta::type_name("role_mapping"), x.remote, x.local);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rotation_schedule& x) {
+  return f(caf::meta::type_name("rotation_schedule"), x.update_clients, x.update_servers,
+           x.standby);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rotation& x) {
+  return f(caf::meta::type_name("rotation"), x.state, x.phase, x.mode, x.current_id, x.started,
+           x.grace_period, x.last_rotated, x.schedule);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cert_authority_spec& x) {
+  return f(caf::meta::type_name("cert_authority_spec"), x.type, x.cluster_name, x.checking_keys,
+           x.signing_keys, x.tls_key_pairs, x.roles, x.role_map, x.signing_alg, x.rotation_state);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cert_authority& x) {
+  return f(caf::meta::type_name("cert_authority"), x.version, x.meta, x.spec);
+}
+
+// ---- token, trusted_cluster, github ---------------------------------------------------------
+
+// Roles travel as bytes: CAF's vector-of-enum path trips g++ 12's -Wmaybe-uninitialized.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provision_token_spec& x) {
+  std::vector<std::uint8_t> roles;
+  if constexpr (Inspector::reads_state) {
+    for (auto r : x.roles) roles.push_back(static_cast<std::uint8_t>(r));
+    return f(caf::meta::type_name("provision_token_spec"), roles);
+  } else {
+    if (auto err = f(caf::meta::type_name("provision_token_spec"), roles)) return err;
+    std::vector<system_role> out;
+    for (auto r : roles) {
+      if (r > static_cast<std::uint8_t>(system_role::trusted_cluster)) {
+        return caf::make_error(caf::sec::invalid_argument, "unknown system role");
+      }
+      out.push_back(static_cast<system_role>(r));
+    }
+    x.roles = std::move(out);
+    return caf::none;
+  }
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, provision_token& x) {
+  return f(caf::meta::type_name("provision_token"), x.version, x.meta, x.spec);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, trusted_cluster_spec& x) {
+  return f(caf::meta::type_name("trusted_cluster_spec"), x.enabled, x.roles, x.role_map, x.token,
+           x.tunnel_addr, x.web_proxy_addr);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, trusted_cluster& x) {
+  return f(caf::meta::type_name("trusted_cluster"), x.version, x.meta, x.spec);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, team_mapping& x) {
+  return f(caf::meta::type_name("team_mapping"), x.organization, x.team, x.logins,
+           x.kubernetes_groups);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, github_connector_spec& x) {
+  return f(caf::meta::type_name("github_connector_spec"), x.client_id, x.client_secret, x.display,
+           x.redirect_url, x.teams_to_logins);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, github_connector& x) {
+  return f(caf::meta::type_name("github_connector"), x.version, x.meta, x.spec);
+}
+
+// ---- saml, oidc: the spec travels as JSON text ----------------------------------------------
+
+namespace detail {
+
+template <class Inspector, class Connector>
+typename Inspector::result_type inspect_sso(Inspector& f, const char* name, Connector& x) {
+  if constexpr (Inspector::reads_state) {
+    // replace: a stray invalid UTF-8 byte must not throw inside an actor.
+    std::string spec = x.spec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return f(caf::meta::type_name(name), x.version, x.meta, spec);
+  } else {
+    std::string spec;
+    if (auto err = f(caf::meta::type_name(name), x.version, x.meta, spec)) return err;
+    auto parsed = nlohmann::json::parse(spec, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      return caf::make_error(caf::sec::invalid_argument, "connector spec is not a JSON object");
+    }
+    x.spec = std::move(parsed);
+    return caf::none;
+  }
+}
+
+template <std::size_t I = 0>
+void emplace_alternative(resource& x, std::size_t index) {
+  if constexpr (I < std::variant_size_v<resource>) {
+    if (index == I) {
+      x.emplace<I>();
+    } else {
+      emplace_alternative<I + 1>(x, index);
+    }
+  }
+}
+
+}  // namespace detail
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, saml_connector& x) {
+  return detail::inspect_sso(f, "saml_connector", x);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, oidc_connector& x) {
+  return detail::inspect_sso(f, "oidc_connector", x);
+}
+
+// ---- resource (the variant): alternative index, then the alternative ------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resource& x) {
+  if constexpr (Inspector::reads_state) {
+    auto index = static_cast<std::uint8_t>(x.index());
+    return std::visit([&](auto& alt) { return f(caf::meta::type_name("resource"), index, alt); },
+                      x);
+  } else {
+    std::uint8_t index = 0;
+    if (auto err = f(index)) return err;
+    if (index >= std::variant_size_v<resource>) {
+      return caf::make_error(caf::sec::invalid_argument, "unknown resource kind index");
+    }
+    detail::emplace_alternative(x, index);
+    return std::visit([&](auto& alt) -> typename Inspector::result_type { return f(alt); }, x);
+  }
+}
+
+}  // namespace tp::messages
+
+CAF_BEGIN_TYPE_ID_BLOCK(tp_messages, caf::first_custom_type_id)
+
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::user))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::role))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::node))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::cert_authority))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::provision_token))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::trusted_cluster))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::github_connector))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::saml_connector))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::oidc_connector))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::resource))
+CAF_ADD_TYPE_ID(tp_messages, (std::vector<tp::messages::resource>))
+
+CAF_END_TYPE_ID_BLOCK(tp_messages)
+
+namespace tp::messages {
+
+// CAF 0.17 still needs runtime registration: call on every actor_system_config (both ends of
+// a BASP link must register the same types).
+inline void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::tp_messages>();
+}
+
+}  // namespace tp::messages
