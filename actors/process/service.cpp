@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/auth/auth_service.hpp"
+
 namespace tp::actors {
 namespace {
 
@@ -18,9 +20,7 @@ caf::behavior idle_service(caf::event_based_actor* self, std::string role, std::
 
 tp::result<caf::actor> spawn_service(caf::actor_system& sys, const std::string& role,
                                      const config::teleport_config& cfg) {
-  if (role == "auth") {
-    return sys.spawn(idle_service, role, cfg.auth_service.listen_addr.to_string());
-  }
+  if (role == "auth") return auth::spawn_auth_service(sys, cfg);
   if (role == "node") {
     return sys.spawn(idle_service, role, cfg.ssh_service.listen_addr.to_string());
   }

@@ -91,6 +91,21 @@ wait_exit "$pid" 20
 [ "$EXIT_CODE" = 0 ] || fail "exit code after SIGINT: $EXIT_CODE"
 pass "debug, SIGINT, flag override"
 
+# the auth role keeps its storage (LMDB, 0600) and its cluster name in data_dir
+[ "$(stat -c %a "$WORK/data/sub/backend/data.mdb")" = "600" ] || fail "backend file mode"
+assert_contains "$(cat "$WORK/daemon.log")" 'cluster "itest-cluster"' "cluster name from config"
+sed 's/itest-cluster/renamed/' "$WORK/good.yaml" >"$WORK/renamed.yaml"
+if "$T" start -c "$WORK/renamed.yaml" >"$WORK/renamed.log" 2>&1; then fail "cluster rename accepted"; fi
+assert_contains "$(cat "$WORK/renamed.log")" 'was created as "itest-cluster"' "rename refused"
+grep -v cluster_name "$WORK/good.yaml" >"$WORK/noname.yaml"
+start_bg "$WORK/noname.log" "$T" start -c "$WORK/noname.yaml"
+pid=$LAST_PID
+wait_for 20 grep -q "teleport started" "$WORK/noname.log" || fail "no start without cluster_name"
+assert_contains "$(cat "$WORK/noname.log")" 'cluster "itest-cluster"' "stored cluster name kept"
+kill -TERM "$pid"
+wait_exit "$pid" 20
+pass "storage and cluster name persist"
+
 # an explicitly named config file that does not exist is an error
 if "$T" start -c "$WORK/missing.yaml" >"$WORK/missing.log" 2>&1; then fail "missing config accepted"; fi
 assert_contains "$(cat "$WORK/missing.log")" "missing.yaml" "missing config named"

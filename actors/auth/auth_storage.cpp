@@ -1,0 +1,73 @@
+#include "actors/auth/auth_storage.hpp"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "persistence/lmdb_backend.hpp"
+
+namespace tp::actors::auth {
+namespace {
+
+// A random RFC 4122 version-4 UUID, as Teleport generates for unnamed clusters.
+std::string random_uuid() {
+  unsigned char b[16];
+  RAND_bytes(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+}  // namespace
+
+tp::result<std::shared_ptr<persistence::backend>> open_backend(
+    const config::teleport_config& cfg) {
+  const auto& storage = cfg.global.storage;
+  if (storage.type != config::storage_type::embedded) {
+    return make_error("storage type \"" + storage.type_name +
+                      "\" is not available in this build; use the embedded store "
+                      "(type: dir, bolt or lmdb)");
+  }
+  const std::filesystem::path dir = storage.path.empty()
+                                        ? std::filesystem::path(cfg.global.data_dir) / "backend"
+                                        : std::filesystem::path(storage.path);
+  auto db = persistence::open_lmdb_backend(dir);
+  if (!db) return make_error("cannot open storage in " + dir.string() + ": " + db.message());
+  return std::shared_ptr<persistence::backend>(std::move(*db));
+}
+
+tp::result<std::string> load_or_create_cluster_name(persistence::backend& db,
+                                                    const std::string& configured) {
+  auto stored = db.get(cluster_name_key);
+  if (stored) {
+    const std::string& name = stored->value;
+    if (!configured.empty() && configured != name) {
+      return make_error("auth_service.cluster_name is \"" + configured +
+                        "\" but this cluster was created as \"" + name +
+                        "\"; changing it would invalidate every certificate: restore the old "
+                        "name, or wipe data_dir to start a new cluster");
+    }
+    return name;
+  }
+  if (!stored.is(persistence::error_kind::not_found)) {
+    return make_error("cannot read the cluster name: " + stored.message());
+  }
+  const std::string name = configured.empty() ? random_uuid() : configured;
+  auto created = db.create(cluster_name_key, name);
+  if (!created) {
+    // Another auth server sharing the backend may have won the race: use its name.
+    if (created.is(persistence::error_kind::already_exists)) {
+      return load_or_create_cluster_name(db, configured);
+    }
+    return make_error("cannot store the cluster name: " + created.message());
+  }
+  return name;
+}
+
+}  // namespace tp::actors::auth
