@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "actors/auth/auth_storage.hpp"
+#include "actors/auth/ca_export.hpp"
+#include "actors/auth/ca_store.hpp"
 
 namespace tp::actors::auth {
 namespace {
@@ -32,6 +34,11 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   if (!db) return db.err();
   auto name = load_or_create_cluster_name(**db, cfg.auth_service.cluster_name);
   if (!name) return name.err();
+  auto cas = load_or_create_cas(**db, *name);
+  if (!cas) return cas.err();
+  spdlog::info("{} certificate authorities: user {}, host {}, TLS CA pin {}",
+               cas->created ? "created" : "loaded", cas->user.pub().fingerprint(),
+               cas->host.pub().fingerprint(), ca_pin(*cas));
   spdlog::info("auth service started: cluster \"{}\", storage {}, listen_addr {}", *name,
                cfg.global.storage.type_name, cfg.auth_service.listen_addr.to_string());
   return sys.spawn(auth_service, std::move(*db), std::move(*name));
