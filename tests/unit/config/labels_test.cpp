@@ -6,7 +6,7 @@ using namespace std::chrono_literals;
 using namespace tp::config;
 using argv = std::vector<std::string>;
 
-TEST_CASE("--labels: static and command labels", "[config][labels]") {
+TEST_CASE("flag --labels: static and command labels", "[config][labels]") {
   auto r = parse_labels_flag(R"(env=prod,uptime=[1m:"uptime -p"],kernel=[1h:"uname -r"])");
   REQUIRE(r.ok());
   CHECK(r->static_labels == std::map<std::string, std::string>{{"env", "prod"}});
@@ -15,7 +15,7 @@ TEST_CASE("--labels: static and command labels", "[config][labels]") {
   CHECK(r->commands[1] == command_label{"kernel", argv{"uname", "-r"}, 1h});
 }
 
-TEST_CASE("--labels: the manual's example after the shell removed the quotes", "[config][labels]") {
+TEST_CASE("flag --labels: the manual's example after the shell removed the quotes", "[config][labels]") {
   auto r = parse_labels_flag("uptime=[1m:uptime -p],kernel=[1h:uname -r]");
   REQUIRE(r.ok());
   REQUIRE(r->commands.size() == 2);
@@ -23,7 +23,7 @@ TEST_CASE("--labels: the manual's example after the shell removed the quotes", "
   CHECK(r->commands[1].period == 1h);
 }
 
-TEST_CASE("--labels: quoting inside commands", "[config][labels]") {
+TEST_CASE("flag --labels: quoting inside commands", "[config][labels]") {
   auto r = parse_labels_flag(R"(load=[30s:"sh -c 'cut -d, -f1 /proc/loadavg'"],a=b)");
   REQUIRE(r.ok());
   REQUIRE(r->commands.size() == 1);
@@ -41,7 +41,7 @@ TEST_CASE("--labels: quoting inside commands", "[config][labels]") {
   CHECK(parse_labels_flag("")->static_labels.empty());
 }
 
-TEST_CASE("--labels: bad syntax is a clear error", "[config][labels]") {
+TEST_CASE("flag --labels: bad syntax is a clear error", "[config][labels]") {
   struct bad_case {
     const char* text;
     const char* message;

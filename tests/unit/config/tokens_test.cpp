@@ -44,7 +44,7 @@ TEST_CASE("static tokens: bad input", "[config][tokens]") {
   CHECK_THAT(parse_static_token("node:a\x01").message(), Catch::Contains("control characters"));
 }
 
-TEST_CASE("--roles parsing", "[config][tokens]") {
+TEST_CASE("flag --roles parsing", "[config][tokens]") {
   CHECK(*parse_service_roles("auth,node,proxy") ==
         roles{system_role::auth, system_role::node, system_role::proxy});
   CHECK(*parse_service_roles("node") == roles{system_role::node});
