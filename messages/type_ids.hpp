@@ -17,6 +17,7 @@
 #include <caf/type_id.hpp>
 #include <nlohmann/json.hpp>
 
+#include "messages/auth_api.hpp"
 #include "messages/resource.hpp"
 
 namespace tp::messages {
@@ -233,14 +234,53 @@ typename Inspector::result_type inspect_sso(Inspector& f, const char* name, Conn
   }
 }
 
-template <std::size_t I = 0>
-void emplace_alternative(resource& x, std::size_t index) {
-  if constexpr (I < std::variant_size_v<resource>) {
+template <class Variant, std::size_t I = 0>
+void emplace_alternative(Variant& x, std::size_t index) {
+  if constexpr (I < std::variant_size_v<Variant>) {
     if (index == I) {
-      x.emplace<I>();
+      x.template emplace<I>();
     } else {
-      emplace_alternative<I + 1>(x, index);
+      emplace_alternative<Variant, I + 1>(x, index);
     }
+  }
+}
+
+// A std::variant as its alternative index (one byte), then the alternative.
+template <class Inspector, class Variant>
+typename Inspector::result_type inspect_variant(Inspector& f, const char* name, Variant& x) {
+  static_assert(std::variant_size_v<Variant> < 256);
+  if constexpr (Inspector::reads_state) {
+    auto index = static_cast<std::uint8_t>(x.index());
+    return std::visit([&](auto& alt) { return f(caf::meta::type_name(name), index, alt); }, x);
+  } else {
+    std::uint8_t index = 0;
+    if (auto err = f(index)) return err;
+    if (index >= std::variant_size_v<Variant>) {
+      return caf::make_error(caf::sec::invalid_argument, std::string("unknown ") + name +
+                                                             " alternative");
+    }
+    emplace_alternative(x, index);
+    return std::visit([&](auto& alt) -> typename Inspector::result_type { return f(alt); }, x);
+  }
+}
+
+// A struct whose first field is an enum, sent as one byte; decoding refuses
+// values above `max`. (Stringification inspectors return void, so the enum
+// cannot be inspected in a call of its own.)
+template <class Inspector, class Enum, class... Ts>
+typename Inspector::result_type inspect_with_enum(Inspector& f, const char* name, Enum& e,
+                                                  Enum max, Ts&... xs) {
+  if constexpr (Inspector::reads_state) {
+    auto v = static_cast<std::uint8_t>(e);
+    return f(caf::meta::type_name(name), v, xs...);
+  } else {
+    std::uint8_t v = 0;
+    if (auto err = f(v, xs...)) return err;
+    if (v > static_cast<std::uint8_t>(max)) {
+      return caf::make_error(caf::sec::invalid_argument, std::string(name) + ": value out of range");
+    }
+    e = static_cast<Enum>(v);
+    return {};
   }
 }
 
@@ -260,19 +300,141 @@ typename Inspector::result_type inspect(Inspector& f, oidc_connector& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, resource& x) {
-  if constexpr (Inspector::reads_state) {
-    auto index = static_cast<std::uint8_t>(x.index());
-    return std::visit([&](auto& alt) { return f(caf::meta::type_name("resource"), index, alt); },
-                      x);
-  } else {
-    std::uint8_t index = 0;
-    if (auto err = f(index)) return err;
-    if (index >= std::variant_size_v<resource>) {
-      return caf::make_error(caf::sec::invalid_argument, "unknown resource kind index");
-    }
-    detail::emplace_alternative(x, index);
-    return std::visit([&](auto& alt) -> typename Inspector::result_type { return f(alt); }, x);
-  }
+  return detail::inspect_variant(f, "resource", x);
+}
+
+// ---- auth API (auth_api.hpp) ----------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, caller& x) {
+  return f(caf::meta::type_name("caller"), x.name, x.roles, x.remote_address);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_request& x) {
+  return f(caf::meta::type_name("join_request"), x.token, x.role, x.host_id, x.nodename,
+           x.additional_principals, x.ssh_public_key, x.tls_public_key_pem);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ping_request&) {
+  return f(caf::meta::type_name("ping_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ca_keys_request&) {
+  return f(caf::meta::type_name("ca_keys_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sign_user_request& x) {
+  return f(caf::meta::type_name("sign_user_request"), x.user, x.public_key, x.ttl_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sign_host_request& x) {
+  return f(caf::meta::type_name("sign_host_request"), x.principals, x.public_key,
+           x.ttl_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, upsert_resource_request& x) {
+  return f(caf::meta::type_name("upsert_resource_request"), x.res, x.create_only);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_resources_request& x) {
+  return detail::inspect_with_enum(f, "get_resources_request", x.kind, resource_kind::oidc, x.name,
+                                   x.with_secrets);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_resource_request& x) {
+  return detail::inspect_with_enum(f, "delete_resource_request", x.kind, resource_kind::oidc,
+                                   x.name);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_signup_request& x) {
+  return f(caf::meta::type_name("create_signup_request"), x.user, x.logins, x.roles);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_token_request& x) {
+  return f(caf::meta::type_name("create_token_request"), x.token, x.roles, x.ttl_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_tokens_request&) {
+  return f(caf::meta::type_name("list_tokens_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_token_request& x) {
+  return f(caf::meta::type_name("delete_token_request"), x.token);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat_request& x) {
+  return f(caf::meta::type_name("heartbeat_request"), x.server, x.role, x.ttl_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_request& x) {
+  return detail::inspect_variant(f, "api_request", x);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_error& x) {
+  return detail::inspect_with_enum(f, "api_error", x.code, api_errc::internal, x.message);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ok_reply&) {
+  return f(caf::meta::type_name("ok_reply"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ca_keys& x) {
+  return f(caf::meta::type_name("ca_keys"), x.cluster_name, x.user_ca_keys, x.host_ca_keys,
+           x.tls_ca_pem);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ping_reply& x) {
+  return f(caf::meta::type_name("ping_reply"), x.cluster_name, x.server_version,
+           x.user_ca_fingerprint, x.host_ca_fingerprint, x.ca_pin);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
+  return f(caf::meta::type_name("join_reply"), x.host_id, x.role, x.ssh_certificate,
+           x.tls_cert_pem, x.cas);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, certificate_reply& x) {
+  return f(caf::meta::type_name("certificate_reply"), x.ssh_certificate);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resources_reply& x) {
+  return f(caf::meta::type_name("resources_reply"), x.items);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_info& x) {
+  return f(caf::meta::type_name("token_info"), x.token, x.roles, x.expires_unix, x.user);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tokens_reply& x) {
+  return f(caf::meta::type_name("tokens_reply"), x.items);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, api_reply& x) {
+  return detail::inspect_variant(f, "api_reply", x);
 }
 
 }  // namespace tp::messages
@@ -290,6 +452,9 @@ CAF_ADD_TYPE_ID(tp_messages, (tp::messages::saml_connector))
 CAF_ADD_TYPE_ID(tp_messages, (tp::messages::oidc_connector))
 CAF_ADD_TYPE_ID(tp_messages, (tp::messages::resource))
 CAF_ADD_TYPE_ID(tp_messages, (std::vector<tp::messages::resource>))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::caller))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::api_request))
+CAF_ADD_TYPE_ID(tp_messages, (tp::messages::api_reply))
 
 CAF_END_TYPE_ID_BLOCK(tp_messages)
 

@@ -5,25 +5,61 @@
 
 #include <memory>
 
+#include "actors/auth/auth_core.hpp"
+#include "actors/auth/auth_server.hpp"
 #include "actors/auth/auth_storage.hpp"
 #include "actors/auth/ca_export.hpp"
 #include "actors/auth/ca_store.hpp"
+#include "actors/auth/control_plane.hpp"
+#include "actors/auth/local_identities.hpp"
+#include "actors/identity/identity_file.hpp"
+#include "transport/x509_ca.hpp"
 
 namespace tp::actors::auth {
 namespace {
 
 struct auth_state {
-  std::shared_ptr<persistence::backend> db;
-  std::string cluster_name;
+  std::shared_ptr<control_plane> plane;
+  caf::actor server;
   static inline const char* name = "auth_service";
 };
 
 caf::behavior auth_service(caf::stateful_actor<auth_state>* self,
-                           std::shared_ptr<persistence::backend> db, std::string cluster_name) {
-  self->state.db = std::move(db);
-  self->state.cluster_name = std::move(cluster_name);
-  self->attach_functor([] { spdlog::info("auth service stopped"); });
+                           std::shared_ptr<control_plane> plane, caf::actor server) {
+  self->state.plane = std::move(plane);
+  self->state.server = server;
+  self->link_to(server);
+  self->attach_functor([plane = self->state.plane] {
+    plane->stop();  // closes every connection before the auth server goes
+    spdlog::info("auth service stopped");
+  });
   return {[](caf::get_atom) {}};
+}
+
+// The names auth's TLS certificate answers to, for clients that check them.
+std::vector<std::string> server_hosts(const config::teleport_config& cfg) {
+  std::vector<std::string> hosts = {"localhost", "127.0.0.1", "::1"};
+  auto add = [&](const std::string& h) {
+    if (h.empty() || h == "0.0.0.0" || h == "::") return;
+    if (std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.push_back(h);
+  };
+  add(cfg.auth_service.listen_addr.host);
+  add(cfg.global.advertise_ip);
+  for (const auto& a : cfg.auth_service.public_addr) add(a.host);
+  return hosts;
+}
+
+tp::result<transport::tls_credentials> server_credentials(const auth_core& core,
+                                                          const std::string& host_id,
+                                                          const config::teleport_config& cfg) {
+  const auto now = std::chrono::system_clock::now();
+  transport::leaf_request req;
+  req.name = host_id;
+  req.roles = {"auth"};
+  req.hosts = server_hosts(cfg);
+  req.not_before = now - std::chrono::minutes{1};
+  req.not_after = std::min(now + std::chrono::hours{24 * 365}, core.cas().tls.cert.not_after());
+  return transport::issue_credentials(core.cas().tls, req);
 }
 
 }  // namespace
@@ -39,9 +75,38 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   spdlog::info("{} certificate authorities: user {}, host {}, TLS CA pin {}",
                cas->created ? "created" : "loaded", cas->user.pub().fingerprint(),
                cas->host.pub().fingerprint(), ca_pin(*cas));
-  spdlog::info("auth service started: cluster \"{}\", storage {}, listen_addr {}", *name,
-               cfg.global.storage.type_name, cfg.auth_service.listen_addr.to_string());
-  return sys.spawn(auth_service, std::move(*db), std::move(*name));
+
+  auth_core_options options;
+  options.server_version = TP_VERSION;
+  options.static_tokens = cfg.auth_service.tokens;
+  auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
+  if (auto st = core->start(); !st) return st.err();
+  if (auto st = write_admin_identity(*core, cfg.global.data_dir); !st) {
+    return make_error("writing the admin identity for tctl: " + st.message());
+  }
+  if (auto st = ensure_local_host_identities(*core, cfg); !st) return st.err();
+  auto host_id = load_or_create_host_id(cfg.global.data_dir);
+  if (!host_id) return host_id.err();
+  auto creds = server_credentials(*core, *host_id, cfg);
+  if (!creds) return make_error("issuing the auth server's TLS certificate: " + creds.message());
+
+  transport::tls_server_config tls;
+  tls.bind_address = cfg.auth_service.listen_addr.host;
+  tls.port = cfg.auth_service.listen_addr.port;
+  tls.credentials = std::move(*creds);
+  tls.ca = core->cas().tls.cert;
+  tls.max_connections = cfg.global.limits.max_connections;
+
+  auto server = spawn_auth_server(sys, std::move(core));
+  auto plane = control_plane::start(sys, server, std::move(tls));
+  if (!plane) {
+    caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+    return make_error("auth_service.listen_addr " + cfg.auth_service.listen_addr.to_string() +
+                      ": " + plane.message());
+  }
+  spdlog::info("auth service started: cluster \"{}\", storage {}, listening on {}:{}", *name,
+               cfg.global.storage.type_name, cfg.auth_service.listen_addr.host, (*plane)->port());
+  return sys.spawn(auth_service, std::shared_ptr<control_plane>(std::move(*plane)), server);
 }
 
 }  // namespace tp::actors::auth

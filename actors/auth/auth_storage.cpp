@@ -1,30 +1,12 @@
 #include "actors/auth/auth_storage.hpp"
 
-#include <openssl/rand.h>
-
 #include <cstdio>
 #include <filesystem>
 
+#include "actors/identity/secrets.hpp"
 #include "persistence/lmdb_backend.hpp"
 
 namespace tp::actors::auth {
-namespace {
-
-// A random RFC 4122 version-4 UUID, as Teleport generates for unnamed clusters.
-std::string random_uuid() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
-
-}  // namespace
 
 tp::result<std::shared_ptr<persistence::backend>> open_backend(
     const config::teleport_config& cfg) {

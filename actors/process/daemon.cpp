@@ -11,6 +11,7 @@
 
 #include "actors/process/data_dir.hpp"
 #include "actors/process/service.hpp"
+#include "messages/type_ids.hpp"
 
 namespace tp::actors {
 namespace {
@@ -67,6 +68,7 @@ int run_daemon(const config::teleport_config& cfg) {
   int exit_code = 0;
   {
     caf::actor_system_config sys_cfg;
+    messages::add_message_types(sys_cfg);
     sys_cfg.set("logger.verbosity", caf::atom("quiet"));
     caf::actor_system sys{sys_cfg};
 

@@ -2,12 +2,35 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <syslog.h>
 
 namespace tp::actors {
+namespace {
+
+// Levels as Teleport's logs name them (DEBUG, INFO, WARN, ERROR), so log
+// scrapers written for Teleport keep matching.
+class upper_level_flag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr std::string_view names[] = {"TRACE", "DEBUG", "INFO", "WARN",
+                                                 "ERROR", "FATAL", "OFF"};
+    const auto i = static_cast<std::size_t>(msg.level);
+    const std::string_view name = i < std::size(names) ? names[i] : "INFO";
+    dest.append(name.data(), name.data() + name.size());
+    for (auto n = name.size(); n < 5; ++n) dest.push_back(' ');  // aligned like %-5l
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return spdlog::details::make_unique<upper_level_flag>();
+  }
+};
+
+}  // namespace
+
 namespace {
 
 std::string upper(std::string s) {
@@ -45,7 +68,10 @@ tp::status setup_logging(const std::string& output, const std::string& severity,
     return make_error("log.output: unknown output \"" + output +
                       "\" (use stdout, stderr or syslog)");
   }
-  logger->set_pattern(out == "syslog" ? "%l %v" : "%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %v");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<upper_level_flag>('*').set_pattern(
+      out == "syslog" ? "%* %v" : "%Y-%m-%dT%H:%M:%S.%e%z %^%*%$ %v");
+  logger->set_formatter(std::move(formatter));
   logger->set_level(level);
   logger->flush_on(spdlog::level::debug);
   spdlog::set_default_logger(logger);

@@ -89,7 +89,7 @@ TEST_CASE("corrupt CAF input is an error, not a crash", "[type_ids]") {
 
 TEST_CASE("type IDs and runtime registration", "[type_ids]") {
   CHECK(caf::type_id<user>::value == caf::first_custom_type_id);
-  CHECK(caf::id_block::tp_messages::end - caf::id_block::tp_messages::begin == 11);
+  CHECK(caf::id_block::tp_messages::end - caf::id_block::tp_messages::begin == 14);
   CHECK(std::string(caf::type_name<resource>::value) == "tp::messages::resource");
 
   caf::actor_system_config cfg;

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+
+#include "tests/unit/actors/test_support.hpp"
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -21,23 +23,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tp-ca-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::system_error(errno, std::generic_category());
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using test::temp_dir;
 
 cluster_cas make_cas() {
   cluster_cas cas;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+
+#include "tests/unit/actors/test_support.hpp"
 #include <filesystem>
 #include <future>
 #include <string>
@@ -19,29 +21,8 @@ using messages::ca_type;
 
 namespace {
 
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "tp-ca-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::system_error(errno, std::generic_category());
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::unique_ptr<persistence::backend> open_db(const temp_dir& dir) {
-  auto db = persistence::open_lmdb_backend(dir.path() / "backend");
-  REQUIRE(db);
-  return std::move(*db);
-}
+using test::open_db;
+using test::temp_dir;
 
 std::string stored(persistence::backend& db, const std::string& key) {
   auto got = db.get(key);

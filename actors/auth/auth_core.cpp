@@ -1,0 +1,272 @@
+#include "actors/auth/auth_core.hpp"
+
+#include <algorithm>
+
+#include "actors/auth/authorizer.hpp"
+#include "actors/auth/ca_export.hpp"
+#include "actors/auth/ca_sign.hpp"
+#include "transport/x509_ca.hpp"
+
+namespace tp::actors::auth {
+
+using namespace tp::messages;
+using std::chrono::seconds;
+
+namespace {
+
+// How long host TLS identities live: ~5 years, never past the CA.
+constexpr std::chrono::hours host_tls_validity{24 * 365 * 5};
+constexpr seconds min_heartbeat_ttl{10};
+constexpr seconds max_heartbeat_ttl{3600};
+
+api_reply fail(api_errc code, std::string message) { return api_error{code, std::move(message)}; }
+
+api_reply from_db(const persistence::db_status& st, const std::string& what) {
+  using persistence::error_kind;
+  switch (st.kind()) {
+    case error_kind::none: return ok_reply{};
+    case error_kind::not_found: return fail(api_errc::not_found, what + " not found");
+    case error_kind::already_exists:
+      return fail(api_errc::already_exists, what + " already exists; use -f to overwrite it");
+    case error_kind::bad_parameter: return fail(api_errc::bad_parameter, st.message());
+    default: return fail(api_errc::internal, st.message());
+  }
+}
+
+std::string describe_resource(resource_kind kind, const std::string& name) {
+  return std::string(to_string(kind)) + " \"" + name + "\"";
+}
+
+resource as_resource(const token_record& rec) {
+  provision_token t;
+  t.meta.name = rec.token;
+  for (const auto& r : rec.roles) {
+    if (auto sr = parse_system_role(r)) t.spec.roles.push_back(*sr);
+  }
+  if (rec.expires) t.meta.expires = timestamp::from_time_point(*rec.expires);
+  return t;
+}
+
+}  // namespace
+
+struct auth_core::handlers {
+  auth_core& core;
+  const caller& who;
+  sys_time now;
+
+  api_reply operator()(join_request& r) { return core.join(r, false, now); }
+
+  api_reply operator()(ping_request&) {
+    const auto& cas = core.cas_;
+    return ping_reply{cas.cluster_name, core.options_.server_version, cas.user.pub().fingerprint(),
+                      cas.host.pub().fingerprint(), ca_pin(cas)};
+  }
+
+  api_reply operator()(ca_keys_request&) { return core.public_cas(); }
+
+  api_reply operator()(sign_user_request& r) {
+    auto u = core.resources_.get(resource_kind::user, r.user);
+    if (!u) return from_db(persistence::error_as<void>(u), "user \"" + r.user + "\"");
+    auto key = transport::public_key::from_authorized_key(r.public_key);
+    if (!key) return fail(api_errc::bad_parameter, "public key: " + key.message());
+    const auto& account = std::get<user>(*u);
+    std::optional<seconds> ttl;
+    if (r.ttl_seconds != 0) ttl = seconds{r.ttl_seconds};
+    auto cert = sign_user_certificate(core.cas_, *key, r.user, account.logins(), ttl, {}, now);
+    if (!cert) return fail(api_errc::bad_parameter, cert.message());
+    return certificate_reply{std::move(*cert)};
+  }
+
+  api_reply operator()(sign_host_request& r) {
+    if (r.principals.empty()) return fail(api_errc::bad_parameter, "no host names to certify");
+    auto key = transport::public_key::from_authorized_key(r.public_key);
+    if (!key) return fail(api_errc::bad_parameter, "public key: " + key.message());
+    host_cert_request hr;
+    hr.extra_principals = r.principals;
+    if (r.ttl_seconds < 0) return fail(api_errc::bad_parameter, "the TTL must be positive");
+    if (r.ttl_seconds > 0) hr.ttl = seconds{r.ttl_seconds};
+    auto cert = sign_host_certificate(core.cas_, *key, hr, now);
+    if (!cert) return fail(api_errc::bad_parameter, cert.message());
+    return certificate_reply{std::move(*cert)};
+  }
+
+  api_reply operator()(upsert_resource_request& r) {
+    const auto kind = kind_of(r.res);
+    if (kind == resource_kind::cert_authority) {
+      return fail(api_errc::bad_parameter,
+                  "certificate authorities are created by the auth service and cannot be "
+                  "written with tctl create");
+    }
+    if (kind == resource_kind::token) {
+      return fail(api_errc::bad_parameter, "create join tokens with tctl nodes add");
+    }
+    return from_db(core.resources_.put(r.res, r.create_only),
+                   describe_resource(kind, meta_of(r.res).name));
+  }
+
+  api_reply operator()(get_resources_request& r) {
+    resources_reply out;
+    if (r.kind == resource_kind::cert_authority) {
+      for (auto type : {ca_type::host, ca_type::user}) {
+        auto ca = load_ca_record(*core.db_, type, core.cas_.cluster_name);
+        if (!ca) return fail(api_errc::internal, ca.message());
+        if (!r.name.empty() && r.name != ca->meta.name + "/" + std::string(to_string(type)) &&
+            r.name != std::string(to_string(type))) {
+          continue;
+        }
+        out.items.emplace_back(std::move(*ca));
+      }
+    } else if (r.kind == resource_kind::token) {
+      for (const auto& info : core.tokens_.list(now)) {
+        if (info.roles == std::vector<std::string>{"signup"}) continue;
+        if (!r.name.empty() && r.name != info.token) continue;
+        token_record rec{info.token, false, info.roles, std::nullopt, {}, {}};
+        if (info.expires_unix != 0) rec.expires = sys_time{seconds{info.expires_unix}};
+        out.items.push_back(as_resource(rec));
+      }
+    } else if (r.name.empty()) {
+      auto all = core.resources_.list(r.kind);
+      if (!all) return from_db(persistence::error_as<void>(all), "list");
+      out.items = std::move(*all);
+    } else {
+      auto one = core.resources_.get(r.kind, r.name);
+      if (!one) return from_db(persistence::error_as<void>(one), describe_resource(r.kind, r.name));
+      out.items.push_back(std::move(*one));
+    }
+    if (!r.with_secrets) {
+      for (auto& item : out.items) item = without_secrets(std::move(item));
+    }
+    return out;
+  }
+
+  api_reply operator()(delete_resource_request& r) {
+    if (r.kind == resource_kind::cert_authority) {
+      return fail(api_errc::bad_parameter, "certificate authorities cannot be deleted");
+    }
+    if (r.kind == resource_kind::token) {
+      auto st = core.tokens_.remove(r.name);
+      if (!st) return fail(api_errc::not_found, st.message());
+      return ok_reply{};
+    }
+    return from_db(core.resources_.remove(r.kind, r.name), describe_resource(r.kind, r.name));
+  }
+
+  api_reply operator()(create_signup_request& r) {
+    if (auto st = validate_name(r.user); !st) {
+      return fail(api_errc::bad_parameter, "user name: " + st.message());
+    }
+    if (core.resources_.get(resource_kind::user, r.user)) {
+      return fail(api_errc::already_exists, "user \"" + r.user + "\" already exists");
+    }
+    if (r.logins.empty()) r.logins = {r.user};
+    for (const auto& login : r.logins) {
+      if (auto st = validate_name(login); !st) {
+        return fail(api_errc::bad_parameter, "login \"" + login + "\": " + st.message());
+      }
+    }
+    if (r.roles.empty()) r.roles = {"admin"};
+    auto rec = core.tokens_.create_signup(r, now);
+    if (!rec) return fail(api_errc::internal, rec.message());
+    return to_info(*rec);
+  }
+
+  api_reply operator()(create_token_request& r) {
+    auto rec = core.tokens_.create_join(r, now);
+    if (!rec) return fail(api_errc::bad_parameter, rec.message());
+    return to_info(*rec);
+  }
+
+  api_reply operator()(list_tokens_request&) { return tokens_reply{core.tokens_.list(now)}; }
+
+  api_reply operator()(delete_token_request& r) {
+    auto st = core.tokens_.remove(r.token);
+    if (!st) return fail(api_errc::not_found, st.message());
+    return ok_reply{};
+  }
+
+  api_reply operator()(heartbeat_request& r) {
+    const seconds ttl = std::clamp(seconds{r.ttl_seconds}, min_heartbeat_ttl, max_heartbeat_ttl);
+    return from_db(core.resources_.put(r.server, false, ttl),
+                   describe_resource(resource_kind::node, r.server.meta.name));
+  }
+};
+
+auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
+                     auth_core_options options)
+    : db_(db),
+      cas_(std::move(cas)),
+      options_(std::move(options)),
+      tokens_(db, options_.static_tokens),
+      resources_(db) {}
+
+tp::status auth_core::start(sys_time now) { return tokens_.load(now); }
+
+api_reply auth_core::handle(const caller& who, api_request request, sys_time now) {
+  if (auto st = authorize(who, request); !st) return fail(api_errc::access_denied, st.message());
+  return std::visit(handlers{*this, who, now}, request);
+}
+
+ca_keys auth_core::public_cas() const {
+  ca_keys out;
+  out.cluster_name = cas_.cluster_name;
+  out.user_ca_keys = {cas_.user.pub().authorized_key()};
+  out.host_ca_keys = {cas_.host.pub().authorized_key()};
+  auto pem = cas_.tls.cert.to_pem();
+  if (pem) out.tls_ca_pem = std::move(*pem);
+  return out;
+}
+
+tp::result<std::string> auth_core::issue_tls_cert_pem(const transport::x509_public_key& key,
+                                                      const std::string& name,
+                                                      const std::vector<std::string>& roles,
+                                                      const std::vector<std::string>& hosts,
+                                                      sys_time now) const {
+  transport::leaf_request req;
+  req.name = name;
+  req.roles = roles;
+  req.hosts = hosts;
+  req.not_before = now - cert_backdate;
+  req.not_after = std::min(now + host_tls_validity, cas_.tls.cert.not_after());
+  auto cert = transport::issue_certificate(cas_.tls, key, req);
+  if (!cert) return cert.err();
+  return cert->to_pem();
+}
+
+api_reply auth_core::join(const join_request& r, bool token_checked, sys_time now) {
+  if (r.role != "node" && r.role != "proxy") {
+    return fail(api_errc::bad_parameter, "a host joins as node or proxy, not \"" + r.role + "\"");
+  }
+  if (!token_checked) {
+    if (auto st = tokens_.check_join(r.token, r.role, now); !st) {
+      return fail(api_errc::access_denied, st.message());
+    }
+  }
+  if (auto st = validate_name(r.host_id); !st) {
+    return fail(api_errc::bad_parameter, "host ID: " + st.message());
+  }
+  auto ssh_key = transport::public_key::from_authorized_key(r.ssh_public_key);
+  if (!ssh_key) return fail(api_errc::bad_parameter, "SSH public key: " + ssh_key.message());
+  auto tls_key = transport::x509_public_key::from_pem(r.tls_public_key_pem);
+  if (!tls_key) return fail(api_errc::bad_parameter, "TLS public key: " + tls_key.message());
+
+  host_cert_request hr;
+  hr.host_id = r.host_id;
+  hr.nodename = r.nodename;
+  hr.extra_principals = r.additional_principals;
+  auto ssh_cert = sign_host_certificate(cas_, *ssh_key, hr, now);
+  if (!ssh_cert) return fail(api_errc::bad_parameter, ssh_cert.message());
+
+  // SANs: names the host may be dialed by; the identity itself is CN/O.
+  std::vector<std::string> hosts;
+  for (const auto& p : host_principals(hr, cas_.cluster_name)) {
+    if (p.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") ==
+        std::string::npos) {
+      hosts.push_back(p);
+    }
+  }
+  auto tls_cert = issue_tls_cert_pem(*tls_key, r.host_id, {r.role}, hosts, now);
+  if (!tls_cert) return fail(api_errc::bad_parameter, tls_cert.message());
+  return join_reply{r.host_id, r.role, std::move(*ssh_cert), std::move(*tls_cert), public_cas()};
+}
+
+}  // namespace tp::actors::auth

@@ -1,0 +1,62 @@
+// The auth service's request handling, free of actors and sockets: one call
+// per request, already authorized or not. The auth_server actor owns one and
+// feeds it the requests of every caller, in-process or remote.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "actors/auth/ca_store.hpp"
+#include "actors/auth/resource_store.hpp"
+#include "actors/auth/token_registry.hpp"
+#include "messages/auth_api.hpp"
+#include "persistence/backend.hpp"
+
+namespace tp::actors::auth {
+
+struct auth_core_options {
+  std::string server_version;
+  std::vector<config::static_token> static_tokens;
+};
+
+class auth_core {
+ public:
+  auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas, auth_core_options options);
+
+  // Loads stored tokens; call once before handling requests.
+  tp::status start(sys_time now = std::chrono::system_clock::now());
+
+  // Authorizes `request` for `who`, then serves it. Never throws; every
+  // failure is an api_error a user can act on.
+  messages::api_reply handle(const messages::caller& who, messages::api_request request,
+                             sys_time now = std::chrono::system_clock::now());
+
+  const cluster_cas& cas() const { return cas_; }
+  token_registry& tokens() { return tokens_; }
+  resource_store& resources() { return resources_; }
+
+  // Public halves of the CAs, as nodes and tctl receive them.
+  messages::ca_keys public_cas() const;
+
+  // A TLS leaf for `key` signed by the cluster's TLS CA: CN = name, O = roles.
+  tp::result<std::string> issue_tls_cert_pem(const transport::x509_public_key& key,
+                                             const std::string& name,
+                                             const std::vector<std::string>& roles,
+                                             const std::vector<std::string>& hosts,
+                                             sys_time now) const;
+
+  // The join path, also used in-process for roles sharing auth's process.
+  messages::api_reply join(const messages::join_request& r, bool token_checked, sys_time now);
+
+ private:
+  struct handlers;
+
+  std::shared_ptr<persistence::backend> db_;
+  cluster_cas cas_;
+  auth_core_options options_;
+  token_registry tokens_;
+  resource_store resources_;
+};
+
+}  // namespace tp::actors::auth

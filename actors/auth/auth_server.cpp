@@ -1,0 +1,102 @@
+#include "actors/auth/auth_server.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "actors/auth/auth_atoms.hpp"
+#include "actors/auth/join_token.hpp"
+#include "actors/identity/secrets.hpp"
+#include "messages/api_codec.hpp"
+#include "messages/type_ids.hpp"
+
+namespace tp::actors::auth {
+namespace {
+
+using namespace tp::messages;
+
+struct auth_server_state {
+  std::shared_ptr<auth_core> core;
+  std::map<std::string, caf::actor> token_timers;  // sha256(token) -> join_token actor
+  static inline const char* name = "auth_server";
+};
+
+const char* request_name(const api_request& r) {
+  static constexpr const char* names[] = {
+      "join",          "ping",           "ca_keys",       "sign_user",   "sign_host",
+      "upsert",        "get",            "delete",        "signup",      "create_token",
+      "list_tokens",   "delete_token",   "heartbeat"};
+  static_assert(std::size(names) == std::variant_size_v<api_request>);
+  return names[r.index()];
+}
+
+std::string who_text(const caller& who) {
+  return who.roles.empty() ? "unauthenticated client at " + who.remote_address
+                           : who.name + "@" + who.remote_address;
+}
+
+void start_timer(caf::stateful_actor<auth_server_state>* self, const std::string& token,
+                 std::int64_t expires_unix) {
+  if (expires_unix == 0) return;
+  const std::chrono::system_clock::time_point at{std::chrono::seconds{expires_unix}};
+  auto timer = spawn_join_token(self->system(), caf::actor_cast<caf::actor>(self), token, at);
+  self->link_to(timer);  // timers die with the server; their normal exit is ignored
+  self->state.token_timers[sha256_hex(token)] = std::move(timer);
+}
+
+void stop_timer(caf::stateful_actor<auth_server_state>* self, const std::string& token) {
+  auto it = self->state.token_timers.find(sha256_hex(token));
+  if (it == self->state.token_timers.end()) return;
+  self->unlink_from(it->second);  // its shutdown must not take the server down
+  self->send_exit(it->second, caf::exit_reason::user_shutdown);
+  self->state.token_timers.erase(it);
+}
+
+caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
+                          std::shared_ptr<auth_core> core_holder) {
+  self->state.core = std::move(core_holder);
+  for (const auto& t : self->state.core->tokens().list(std::chrono::system_clock::now())) {
+    start_timer(self, t.token, t.expires_unix);
+  }
+  return {
+      [self](caller& who, api_request& request) -> api_reply {
+        const char* what = request_name(request);
+        std::string deleted_token;
+        if (auto* del = std::get_if<delete_token_request>(&request)) deleted_token = del->token;
+        if (auto* del = std::get_if<delete_resource_request>(&request);
+            del && del->kind == resource_kind::token) {
+          deleted_token = del->name;
+        }
+        const bool creates_token = std::holds_alternative<create_token_request>(request) ||
+                                   std::holds_alternative<create_signup_request>(request);
+
+        api_reply reply = self->state.core->handle(who, std::move(request));
+
+        if (auto* err = std::get_if<api_error>(&reply)) {
+          spdlog::warn("auth API {} by {} refused: {}", what, who_text(who), describe(*err));
+          return reply;
+        }
+        spdlog::debug("auth API {} by {}", what, who_text(who));
+        if (auto* info = std::get_if<token_info>(&reply); info && creates_token) {
+          start_timer(self, info->token, info->expires_unix);
+        }
+        if (!deleted_token.empty()) stop_timer(self, deleted_token);
+        return reply;
+      },
+      [self](expire_atom, const std::string& token) {
+        self->state.token_timers.erase(sha256_hex(token));
+        const auto n = self->state.core->tokens().expire(std::chrono::system_clock::now());
+        if (n > 0) spdlog::info("{} token(s) expired", n);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_auth_server(caf::actor_system& sys, std::unique_ptr<auth_core> core) {
+  // CAF copies spawn arguments: the core travels as a shared_ptr.
+  return sys.spawn<caf::detached>(auth_server, std::shared_ptr<auth_core>(std::move(core)));
+}
+
+}  // namespace tp::actors::auth

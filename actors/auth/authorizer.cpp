@@ -1,0 +1,48 @@
+#include "actors/auth/authorizer.hpp"
+
+#include <string>
+
+namespace tp::actors::auth {
+namespace {
+
+using namespace tp::messages;
+
+bool is_host(const caller& who) { return who.has_role("node") || who.has_role("proxy"); }
+
+std::string who_text(const caller& who) {
+  if (who.roles.empty()) return "an unauthenticated client";
+  std::string roles;
+  for (const auto& r : who.roles) roles += (roles.empty() ? "" : ",") + r;
+  return "\"" + who.name + "\" (role " + roles + ")";
+}
+
+struct rules {
+  const caller& who;
+
+  bool operator()(const join_request&) const { return true; }
+  bool operator()(const ping_request&) const { return !who.roles.empty(); }
+  bool operator()(const ca_keys_request&) const { return is_host(who); }
+  bool operator()(const heartbeat_request& r) const {
+    // A host may only announce itself, in a role its certificate has.
+    return is_host(who) && r.server.meta.name == who.name && who.has_role(r.role);
+  }
+  bool operator()(const get_resources_request& r) const {
+    if (!who.has_role("proxy") || r.with_secrets) return false;
+    return r.kind == resource_kind::node || r.kind == resource_kind::user ||
+           r.kind == resource_kind::role || r.kind == resource_kind::cert_authority;
+  }
+  template <class Other>
+  bool operator()(const Other&) const {
+    return false;
+  }
+};
+
+}  // namespace
+
+tp::status authorize(const caller& who, const api_request& request) {
+  if (who.has_role("admin")) return {};
+  if (std::visit(rules{who}, request)) return {};
+  return tp::make_error(who_text(who) + " may not perform this request");
+}
+
+}  // namespace tp::actors::auth

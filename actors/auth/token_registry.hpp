@@ -1,0 +1,78 @@
+// Join tokens (static ones from teleport.yaml, dynamic ones from `tctl nodes
+// add`) and user signup tokens (`tctl users add`). Dynamic and signup tokens
+// are kept in the backend with their TTL, so they survive a restart of auth:
+//
+//   /tokens/<sha256 of the token>   {"token","kind","roles","expires",...}
+//
+// Tokens are looked up by their SHA-256, so neither the map nor the backend
+// compare secret bytes in data-dependent time. Not thread-safe: owned by the
+// auth_server actor.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/tokens.hpp"
+#include "messages/auth_api.hpp"
+#include "messages/result.hpp"
+#include "persistence/backend.hpp"
+
+namespace tp::actors::auth {
+
+using sys_time = std::chrono::system_clock::time_point;
+
+inline constexpr std::chrono::hours signup_token_ttl{1};
+inline constexpr std::chrono::minutes default_join_token_ttl{30};
+inline constexpr std::chrono::hours max_join_token_ttl{24 * 365};
+
+struct token_record {
+  std::string token;
+  bool signup = false;
+  std::vector<std::string> roles;  // join: node/proxy/auth/trusted_cluster; signup: user roles
+  std::optional<sys_time> expires;  // none: static
+  std::string user;                 // signup only
+  std::vector<std::string> logins;  // signup only
+};
+
+class token_registry {
+ public:
+  token_registry(std::shared_ptr<persistence::backend> db, std::vector<config::static_token> statics);
+
+  // Reads the stored tokens, dropping expired or unreadable records.
+  tp::status load(sys_time now);
+
+  // A new dynamic join token. Errors: bad roles or TTL, token in use.
+  tp::result<token_record> create_join(const messages::create_token_request& request, sys_time now);
+  // A signup token for a new user (1h).
+  tp::result<token_record> create_signup(const messages::create_signup_request& request,
+                                         sys_time now);
+
+  // Whether `token` lets a host join in `role`. The error says why not
+  // ("invalid or expired join token", "token does not allow role ...").
+  tp::status check_join(std::string_view token, std::string_view role, sys_time now) const;
+
+  std::vector<messages::token_info> list(sys_time now) const;
+  // Dynamic or signup tokens; static ones live in the config file.
+  tp::status remove(std::string_view token);
+  // Forgets tokens whose time is up (the backend's TTL removes their records);
+  // returns how many.
+  std::size_t expire(sys_time now);
+
+  std::optional<sys_time> expiry_of(std::string_view token) const;
+
+ private:
+  const token_record* find(std::string_view token, sys_time now) const;
+  tp::status store(const token_record& rec, sys_time now);
+
+  std::shared_ptr<persistence::backend> db_;
+  std::map<std::string, token_record> by_digest_;  // sha256 hex -> record
+};
+
+messages::token_info to_info(const token_record& rec);
+
+}  // namespace tp::actors::auth

@@ -1,0 +1,41 @@
+// tctl's commands; each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "apps/tctl/context.hpp"
+
+namespace tp::apps::tctl {
+
+int cmd_status(context& ctx);
+
+int cmd_users_add(context& ctx, const std::string& user, const std::string& logins);
+int cmd_users_ls(context& ctx);
+int cmd_users_rm(context& ctx, const std::string& user);
+
+struct nodes_add_flags {
+  std::string roles = "node";
+  std::string ttl = "30m";
+  std::string token;
+};
+int cmd_nodes_add(context& ctx, const nodes_add_flags& flags);
+int cmd_nodes_ls(context& ctx);
+int cmd_tokens_ls(context& ctx);
+int cmd_tokens_del(context& ctx, const std::string& token);
+
+int cmd_get(context& ctx, const std::string& ref, bool with_secrets, const std::string& format);
+int cmd_create(context& ctx, const std::string& file, bool force);
+int cmd_rm(context& ctx, const std::string& ref);
+
+int cmd_auth_export(context& ctx, const std::string& type);
+struct sign_flags {
+  std::string user;
+  std::string host;
+  std::string out;
+  std::string format = "openssh";
+  std::string ttl;
+};
+int cmd_auth_sign(context& ctx, const sign_flags& flags);
+
+}  // namespace tp::apps::tctl

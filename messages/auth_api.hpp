@@ -1,0 +1,226 @@
+// The auth service's API: one struct per request and per reply. The same types
+// travel in-process (CAF messages to the auth_server actor) and over the control
+// plane (CAF binary serialization inside frames, see api_codec.hpp), and the
+// auth server authorizes each request by the caller's role.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "messages/resource.hpp"
+
+namespace tp::messages {
+
+// Who sent a request, stamped by the connection that received it from the
+// verified client certificate (never from the request itself). No roles means
+// an unauthenticated (joining) client.
+struct caller {
+  std::string name;                // certificate CN: host ID, or "admin" for tctl
+  std::vector<std::string> roles;  // certificate O values: admin, node, proxy, auth
+  std::string remote_address;      // for the audit trail and logs
+
+  bool has_role(std::string_view role) const;
+  bool operator==(const caller&) const = default;
+};
+
+enum class api_errc : std::uint8_t {
+  access_denied = 1,
+  not_found,
+  already_exists,
+  bad_parameter,
+  internal,
+};
+std::string_view to_string(api_errc code);
+
+// ---- requests ---------------------------------------------------------------------------
+
+// The only request an unauthenticated client may send: a join token and the
+// public keys it wants certified.
+struct join_request {
+  std::string token;
+  std::string role;      // "node" or "proxy"
+  std::string host_id;   // the joining host's UUID
+  std::string nodename;  // its host name
+  std::vector<std::string> additional_principals;  // advertise IP, public_addr hosts
+  std::string ssh_public_key;                      // authorized_keys line
+  std::string tls_public_key_pem;                  // SubjectPublicKeyInfo PEM
+  bool operator==(const join_request&) const = default;
+};
+
+struct ping_request {
+  bool operator==(const ping_request&) const = default;
+};
+
+// CA public keys (nodes refresh them; tctl auth export prints them).
+struct ca_keys_request {
+  bool operator==(const ca_keys_request&) const = default;
+};
+
+struct sign_user_request {
+  std::string user;
+  std::string public_key;      // authorized_keys line
+  std::int64_t ttl_seconds{0};  // 0: the default (23h); clamped to [1m, 30h]
+  bool operator==(const sign_user_request&) const = default;
+};
+
+struct sign_host_request {
+  std::vector<std::string> principals;  // at least one
+  std::string public_key;
+  std::int64_t ttl_seconds{0};  // 0: never expires
+  bool operator==(const sign_host_request&) const = default;
+};
+
+struct upsert_resource_request {
+  resource res;
+  bool create_only = false;  // `tctl create` without -f refuses to overwrite
+  bool operator==(const upsert_resource_request&) const = default;
+};
+
+struct get_resources_request {
+  resource_kind kind = resource_kind::user;
+  std::string name;  // empty: all of the kind
+  bool with_secrets = false;
+  bool operator==(const get_resources_request&) const = default;
+};
+
+struct delete_resource_request {
+  resource_kind kind = resource_kind::user;
+  std::string name;
+  bool operator==(const delete_resource_request&) const = default;
+};
+
+// `tctl users add`: a signup token for a user that does not exist yet.
+struct create_signup_request {
+  std::string user;
+  std::vector<std::string> logins;
+  std::vector<std::string> roles;
+  bool operator==(const create_signup_request&) const = default;
+};
+
+// `tctl nodes add`: a dynamic join token.
+struct create_token_request {
+  std::string token;               // empty: generated
+  std::vector<std::string> roles;  // node, proxy, auth, trusted_cluster
+  std::int64_t ttl_seconds{0};     // > 0
+  bool operator==(const create_token_request&) const = default;
+};
+
+struct list_tokens_request {
+  bool operator==(const list_tokens_request&) const = default;
+};
+
+struct delete_token_request {
+  std::string token;
+  bool operator==(const delete_token_request&) const = default;
+};
+
+// A node or proxy announcing itself; the record expires after ttl_seconds.
+struct heartbeat_request {
+  node server;
+  std::string role;  // "node" or "proxy"
+  std::int64_t ttl_seconds{600};
+  bool operator==(const heartbeat_request&) const = default;
+};
+
+// Alternatives are positional on the wire: append only.
+using api_request =
+    std::variant<join_request, ping_request, ca_keys_request, sign_user_request,
+                 sign_host_request, upsert_resource_request, get_resources_request,
+                 delete_resource_request, create_signup_request, create_token_request,
+                 list_tokens_request, delete_token_request, heartbeat_request>;
+
+// ---- replies ----------------------------------------------------------------------------
+
+struct api_error {
+  api_errc code = api_errc::internal;
+  std::string message;
+  bool operator==(const api_error&) const = default;
+};
+
+struct ok_reply {
+  bool operator==(const ok_reply&) const = default;
+};
+
+struct ca_keys {
+  std::string cluster_name;
+  std::vector<std::string> user_ca_keys;  // authorized_keys lines
+  std::vector<std::string> host_ca_keys;
+  std::string tls_ca_pem;
+  bool operator==(const ca_keys&) const = default;
+};
+
+struct ping_reply {
+  std::string cluster_name;
+  std::string server_version;
+  std::string user_ca_fingerprint;
+  std::string host_ca_fingerprint;
+  std::string ca_pin;
+  bool operator==(const ping_reply&) const = default;
+};
+
+// What a joining host receives and keeps in its data_dir.
+struct join_reply {
+  std::string host_id;
+  std::string role;
+  std::string ssh_certificate;  // certificate line for the submitted SSH key
+  std::string tls_cert_pem;     // leaf for the submitted TLS key
+  ca_keys cas;
+  bool operator==(const join_reply&) const = default;
+};
+
+struct certificate_reply {
+  std::string ssh_certificate;
+  bool operator==(const certificate_reply&) const = default;
+};
+
+struct resources_reply {
+  std::vector<resource> items;
+  bool operator==(const resources_reply&) const = default;
+};
+
+struct token_info {
+  std::string token;
+  std::vector<std::string> roles;  // for signup tokens: {"signup"}
+  std::int64_t expires_unix{0};    // 0: never (static tokens)
+  std::string user;                // signup tokens only
+  bool operator==(const token_info&) const = default;
+};
+
+struct tokens_reply {
+  std::vector<token_info> items;
+  bool operator==(const tokens_reply&) const = default;
+};
+
+// Alternatives are positional on the wire: append only.
+using api_reply = std::variant<api_error, ok_reply, ping_reply, ca_keys, join_reply,
+                               certificate_reply, resources_reply, token_info, tokens_reply>;
+
+// The reply alternative each request expects (besides api_error).
+template <class Request>
+struct reply_of;
+template <> struct reply_of<join_request> { using type = join_reply; };
+template <> struct reply_of<ping_request> { using type = ping_reply; };
+template <> struct reply_of<ca_keys_request> { using type = ca_keys; };
+template <> struct reply_of<sign_user_request> { using type = certificate_reply; };
+template <> struct reply_of<sign_host_request> { using type = certificate_reply; };
+template <> struct reply_of<upsert_resource_request> { using type = ok_reply; };
+template <> struct reply_of<get_resources_request> { using type = resources_reply; };
+template <> struct reply_of<delete_resource_request> { using type = ok_reply; };
+template <> struct reply_of<create_signup_request> { using type = token_info; };
+template <> struct reply_of<create_token_request> { using type = token_info; };
+template <> struct reply_of<list_tokens_request> { using type = tokens_reply; };
+template <> struct reply_of<delete_token_request> { using type = ok_reply; };
+template <> struct reply_of<heartbeat_request> { using type = ok_reply; };
+template <class Request>
+using reply_of_t = typename reply_of<Request>::type;
+
+// The message a user sees for an error reply: "access denied: ...".
+std::string describe(const api_error& e);
+
+inline api_reply make_api_error(api_errc code, std::string message) {
+  return api_error{code, std::move(message)};
+}
+
+}  // namespace tp::messages

@@ -1,0 +1,181 @@
+#include "actors/auth/auth_core.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "actors/client/join.hpp"
+#include "tests/unit/actors/test_support.hpp"
+#include "transport/ssh_cert.hpp"
+#include "transport/x509_identity.hpp"
+
+using namespace tp;
+using namespace tp::actors::auth;
+using namespace tp::messages;
+
+namespace {
+
+const caller admin{"admin", {"admin"}, "test"};
+const caller anonymous{};
+
+struct fixture {
+  test::temp_dir dir;
+  std::shared_ptr<persistence::backend> db = test::open_db(dir);
+  std::unique_ptr<auth_core> core;
+
+  fixture() {
+    auto cas = load_or_create_cas(*db, "example.test");
+    REQUIRE(cas);
+    config::static_token st;
+    st.roles = {config::system_role::node};
+    st.value = "static-node-token";
+    core = std::make_unique<auth_core>(db, std::move(*cas),
+                                       auth_core_options{"9.9.9", {st}});
+    REQUIRE(core->start());
+  }
+
+  api_reply call(const caller& who, api_request r) { return core->handle(who, std::move(r)); }
+
+  template <class T>
+  T expect(const caller& who, api_request r) {
+    auto reply = call(who, std::move(r));
+    if (auto* e = std::get_if<api_error>(&reply)) FAIL(describe(*e));
+    REQUIRE(std::holds_alternative<T>(reply));
+    return std::get<T>(std::move(reply));
+  }
+
+  api_error expect_error(const caller& who, api_request r) {
+    auto reply = call(who, std::move(r));
+    REQUIRE(std::holds_alternative<api_error>(reply));
+    return std::get<api_error>(std::move(reply));
+  }
+
+  join_request join_as(std::string token, std::string role, std::string host) {
+    auto keys = actors::generate_join_keys();
+    REQUIRE(keys);
+    auto req = actors::make_join_request(*keys, std::move(token), std::move(role),
+                                         std::move(host), "luna", {"10.1.2.3"});
+    REQUIRE(req);
+    return *req;
+  }
+};
+
+user make_user(const std::string& name, std::vector<std::string> logins) {
+  user u;
+  u.meta.name = name;
+  u.spec.roles = {"admin"};
+  u.spec.traits["logins"] = std::move(logins);
+  u.spec.auth.password_hash = "$argon2id$secret";
+  return u;
+}
+
+}  // namespace
+
+TEST_CASE("join with a good token certifies the host's keys", "[auth_core]") {
+  fixture f;
+  auto reply = f.expect<join_reply>(anonymous, f.join_as("static-node-token", "node", "host-1"));
+  CHECK(reply.host_id == "host-1");
+  CHECK(reply.cas.cluster_name == "example.test");
+  auto cert = transport::parse_certificate_line(reply.ssh_certificate);
+  REQUIRE(cert);
+  CHECK(cert->principals == std::vector<std::string>{"host-1", "host-1.example.test", "luna",
+                                                     "luna.example.test", "10.1.2.3"});
+  auto tls = transport::x509_certificate::from_pem(reply.tls_cert_pem);
+  REQUIRE(tls);
+  auto id = transport::identity_from_certificate(*tls);
+  REQUIRE(id);
+  CHECK(id->name == "host-1");
+  CHECK(id->roles == std::vector<std::string>{"node"});
+}
+
+TEST_CASE("joins are refused for bad tokens, roles and keys", "[auth_core]") {
+  fixture f;
+  auto bad = f.expect_error(anonymous, f.join_as("nope-nope-nope", "node", "h"));
+  CHECK(bad.code == api_errc::access_denied);
+  CHECK_THAT(bad.message, Catch::Contains("invalid or expired join token"));
+  auto role = f.expect_error(anonymous, f.join_as("static-node-token", "proxy", "h"));
+  CHECK_THAT(role.message, Catch::Contains("does not allow role \"proxy\""));
+  auto req = f.join_as("static-node-token", "node", "h");
+  req.ssh_public_key = "ssh-ed25519 not-base64!";
+  CHECK(f.expect_error(anonymous, req).code == api_errc::bad_parameter);
+  req = f.join_as("static-node-token", "node", "bad/host");
+  CHECK(f.expect_error(anonymous, req).code == api_errc::bad_parameter);
+  req = f.join_as("static-node-token", "admin", "h");
+  CHECK(f.expect_error(anonymous, req).code == api_errc::bad_parameter);
+}
+
+TEST_CASE("user certificates carry the user's logins", "[auth_core]") {
+  fixture f;
+  auto key = transport::key_pair::generate();
+  REQUIRE(key);
+  auto missing = f.expect_error(admin, sign_user_request{"joe", key->pub().authorized_key(), 0});
+  CHECK(missing.code == api_errc::not_found);
+  CHECK_THAT(missing.message, Catch::Contains("user \"joe\" not found"));
+
+  f.expect<ok_reply>(admin, upsert_resource_request{make_user("joe", {"joe", "root"}), true});
+  auto signed_ = f.expect<certificate_reply>(
+      admin, sign_user_request{"joe", key->pub().authorized_key(), 3600});
+  auto cert = transport::parse_certificate_line(signed_.ssh_certificate);
+  REQUIRE(cert);
+  CHECK(cert->principals == std::vector<std::string>{"joe", "root"});
+  CHECK(cert->valid_before - cert->valid_after == 3600 + 60);
+
+  const caller node{"host-1", {"node"}, "x"};
+  CHECK(f.expect_error(node, sign_user_request{"joe", key->pub().authorized_key(), 0}).code ==
+        api_errc::access_denied);
+}
+
+TEST_CASE("resources: create, refuse duplicates, hide secrets, delete", "[auth_core]") {
+  fixture f;
+  f.expect<ok_reply>(admin, upsert_resource_request{make_user("joe", {"joe"}), true});
+  auto dup = f.expect_error(admin, upsert_resource_request{make_user("joe", {"x"}), true});
+  CHECK(dup.code == api_errc::already_exists);
+  f.expect<ok_reply>(admin, upsert_resource_request{make_user("joe", {"root"}), false});
+
+  auto plain = f.expect<resources_reply>(admin, get_resources_request{resource_kind::user, "", false});
+  REQUIRE(plain.items.size() == 1);
+  CHECK(std::get<user>(plain.items[0]).logins() == std::vector<std::string>{"root"});
+  CHECK(std::get<user>(plain.items[0]).spec.auth.password_hash.empty());
+  auto secret = f.expect<resources_reply>(admin, get_resources_request{resource_kind::user, "joe", true});
+  CHECK(std::get<user>(secret.items.at(0)).spec.auth.password_hash == "$argon2id$secret");
+
+  auto cas = f.expect<resources_reply>(admin, get_resources_request{resource_kind::cert_authority, "", false});
+  CHECK(cas.items.size() == 2);
+  CHECK(f.expect_error(admin, upsert_resource_request{cas.items[0], false}).code ==
+        api_errc::bad_parameter);
+
+  f.expect<ok_reply>(admin, delete_resource_request{resource_kind::user, "joe"});
+  CHECK(f.expect_error(admin, delete_resource_request{resource_kind::user, "joe"}).code ==
+        api_errc::not_found);
+}
+
+TEST_CASE("heartbeats list a host until its TTL; a node cannot speak for another", "[auth_core]") {
+  fixture f;
+  const caller node{"host-1", {"node"}, "x"};
+  heartbeat_request hb;
+  hb.server.meta.name = "host-1";
+  hb.server.spec.hostname = "luna";
+  hb.server.spec.addr = "127.0.0.1:3022";
+  hb.role = "node";
+  f.expect<ok_reply>(node, hb);
+  auto nodes = f.expect<resources_reply>(admin, get_resources_request{resource_kind::node, "", false});
+  REQUIRE(nodes.items.size() == 1);
+  CHECK(std::get<messages::node>(nodes.items[0]).spec.hostname == "luna");
+
+  hb.server.meta.name = "host-2";
+  CHECK(f.expect_error(node, hb).code == api_errc::access_denied);
+}
+
+TEST_CASE("signup and join tokens through the API", "[auth_core]") {
+  fixture f;
+  auto signup = f.expect<token_info>(admin, create_signup_request{"joe", {}, {}});
+  CHECK(signup.user == "joe");
+  auto join = f.expect<token_info>(admin, create_token_request{"", {"node"}, 300});
+  auto all = f.expect<tokens_reply>(admin, list_tokens_request{});
+  CHECK(all.items.size() == 3);  // signup, dynamic, static
+  f.expect<join_reply>(anonymous, f.join_as(join.token, "node", "h2"));
+  f.expect<ok_reply>(admin, delete_token_request{join.token});
+  CHECK_THAT(f.expect_error(anonymous, f.join_as(join.token, "node", "h3")).message,
+             Catch::Contains("invalid or expired"));
+  f.expect<ok_reply>(admin, upsert_resource_request{make_user("ann", {"ann"}), true});
+  CHECK(f.expect_error(admin, create_signup_request{"ann", {}, {}}).code ==
+        api_errc::already_exists);
+}
