@@ -124,12 +124,20 @@ struct heartbeat_request {
   bool operator==(const heartbeat_request&) const = default;
 };
 
+// Audit events a node or proxy observed (session.start, exec, auth ...), each
+// a JSON object in Teleport's event format. The server stamps server_id.
+struct audit_event_request {
+  std::vector<std::string> events;
+  bool operator==(const audit_event_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request,
                  sign_host_request, upsert_resource_request, get_resources_request,
                  delete_resource_request, create_signup_request, create_token_request,
-                 list_tokens_request, delete_token_request, heartbeat_request>;
+                 list_tokens_request, delete_token_request, heartbeat_request,
+                 audit_event_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -213,6 +221,7 @@ template <> struct reply_of<create_token_request> { using type = token_info; };
 template <> struct reply_of<list_tokens_request> { using type = tokens_reply; };
 template <> struct reply_of<delete_token_request> { using type = ok_reply; };
 template <> struct reply_of<heartbeat_request> { using type = ok_reply; };
+template <> struct reply_of<audit_event_request> { using type = ok_reply; };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;
 

@@ -29,6 +29,10 @@ struct node_spec {
   std::string public_addr;  // optional
   std::string hostname;     // the node name users type (`tsh ssh root@luna`)
   std::map<std::string, command_label> cmd_labels;
+  // The node's SSH host public key (authorized_keys form). Not in Teleport's
+  // record: libssh servers cannot present host certificates, so clients pin
+  // this key from the registry instead of trusting the host CA.
+  std::string host_key;
 
   friend bool operator==(const node_spec&, const node_spec&) = default;
 };

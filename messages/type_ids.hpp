@@ -113,7 +113,8 @@ typename Inspector::result_type inspect(Inspector& f, command_label& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_spec& x) {
-  return f(caf::meta::type_name("node_spec"), x.addr, x.public_addr, x.hostname, x.cmd_labels);
+  return f(caf::meta::type_name("node_spec"), x.addr, x.public_addr, x.hostname, x.cmd_labels,
+           x.host_key);
 }
 
 template <class Inspector>
@@ -377,6 +378,11 @@ typename Inspector::result_type inspect(Inspector& f, delete_token_request& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, heartbeat_request& x) {
   return f(caf::meta::type_name("heartbeat_request"), x.server, x.role, x.ttl_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_event_request& x) {
+  return f(caf::meta::type_name("audit_event_request"), x.events);
 }
 
 template <class Inspector>

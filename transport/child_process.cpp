@@ -206,7 +206,7 @@ result<child_process> child_process::spawn(const spawn_options& o) {
   if (!program) return program.err();
   plan.program = std::move(*program);
   plan.argv = c_strings(o.argv);
-  plan.envp = c_strings(o.env);
+  std::vector<std::string> env = o.env;  // + SSH_TTY once the pty exists
   plan.dir = o.working_dir.empty() ? user.home : o.working_dir;
   plan.dir_fallback = o.working_dir.empty();
   plan.switch_user = switch_user;
@@ -229,6 +229,7 @@ result<child_process> child_process::spawn(const spawn_options& o) {
     if (switch_user && ::fchown(pty.slave.get(), user.uid, static_cast<gid_t>(-1)) != 0)
       return make_error("cannot hand the terminal to '" + user.name + "': " + errno_text(errno));
     plan.tty = pty.slave.get();
+    env.push_back("SSH_TTY=" + pty.slave_name);  // as sshd sets it
   } else {
     for (auto* p : {&in, &out, &err}) {
       auto made = make_pipe();
@@ -239,6 +240,7 @@ result<child_process> child_process::spawn(const spawn_options& o) {
     plan.out = out.write.get();
     plan.err = err.write.get();
   }
+  plan.envp = c_strings(env);
   auto report = make_pipe();
   if (!report) return report.err();
   plan.report = report->write.get();

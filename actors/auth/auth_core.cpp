@@ -1,10 +1,14 @@
 #include "actors/auth/auth_core.hpp"
 
 #include <algorithm>
+#include <map>
+
+#include <nlohmann/json.hpp>
 
 #include "actors/auth/authorizer.hpp"
 #include "actors/auth/ca_export.hpp"
 #include "actors/auth/ca_sign.hpp"
+#include "actors/identity/secrets.hpp"
 #include "transport/x509_ca.hpp"
 
 namespace tp::actors::auth {
@@ -18,6 +22,8 @@ namespace {
 constexpr std::chrono::hours host_tls_validity{24 * 365 * 5};
 constexpr seconds min_heartbeat_ttl{10};
 constexpr seconds max_heartbeat_ttl{3600};
+constexpr std::size_t max_events_per_request = 1000;
+constexpr std::size_t max_event_bytes = 64 * 1024;
 
 api_reply fail(api_errc code, std::string message) { return api_error{code, std::move(message)}; }
 
@@ -184,6 +190,35 @@ struct auth_core::handlers {
     return ok_reply{};
   }
 
+  api_reply operator()(audit_event_request& r) {
+    if (!core.audit_) return fail(api_errc::internal, "this auth server keeps no audit log");
+    if (r.events.size() > max_events_per_request) {
+      return fail(api_errc::bad_parameter, "too many events in one request");
+    }
+    const std::string now_text = format_rfc3339(timestamp::from_time_point(now));
+    std::map<std::string, std::vector<std::string>> by_day;
+    for (const auto& text : r.events) {
+      if (text.size() > max_event_bytes) return fail(api_errc::bad_parameter, "audit event too large");
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("event") || !j["event"].is_string()) {
+        return fail(api_errc::bad_parameter, "an audit event must be a JSON object with \"event\"");
+      }
+      // Hosts speak only for themselves.
+      if (who.has_role("node") || who.has_role("proxy")) j["server_id"] = who.name;
+      if (!j.contains("time") || !j["time"].is_string() ||
+          !parse_rfc3339(j["time"].get<std::string>())) {
+        j["time"] = now_text;
+      }
+      if (!j.contains("uid")) j["uid"] = random_uuid();
+      const std::string day = j["time"].get<std::string>().substr(0, 10);
+      by_day[day].push_back(j.dump());
+    }
+    for (const auto& [day, lines] : by_day) {
+      if (auto st = core.audit_->append(day, lines); !st) return fail(api_errc::internal, st.message());
+    }
+    return ok_reply{};
+  }
+
   api_reply operator()(heartbeat_request& r) {
     const seconds ttl = std::clamp(seconds{r.ttl_seconds}, min_heartbeat_ttl, max_heartbeat_ttl);
     return from_db(core.resources_.put(r.server, false, ttl),
@@ -197,7 +232,9 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
       cas_(std::move(cas)),
       options_(std::move(options)),
       tokens_(db, options_.static_tokens),
-      resources_(db) {}
+      resources_(db) {
+  if (!options_.audit_dir.empty()) audit_ = std::make_unique<audit_file>(options_.audit_dir);
+}
 
 tp::status auth_core::start(sys_time now) { return tokens_.load(now); }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/audit/audit_file.hpp"
 #include "actors/auth/ca_store.hpp"
 #include "actors/auth/resource_store.hpp"
 #include "actors/auth/token_registry.hpp"
@@ -18,6 +19,7 @@ namespace tp::actors::auth {
 struct auth_core_options {
   std::string server_version;
   std::vector<config::static_token> static_tokens;
+  std::string audit_dir;  // <data_dir>/log; empty: audit events are refused
 };
 
 class auth_core {
@@ -57,6 +59,7 @@ class auth_core {
   auth_core_options options_;
   token_registry tokens_;
   resource_store resources_;
+  std::unique_ptr<audit_file> audit_;
 };
 
 }  // namespace tp::actors::auth

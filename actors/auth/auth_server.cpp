@@ -26,7 +26,7 @@ const char* request_name(const api_request& r) {
   static constexpr const char* names[] = {
       "join",          "ping",           "ca_keys",       "sign_user",   "sign_host",
       "upsert",        "get",            "delete",        "signup",      "create_token",
-      "list_tokens",   "delete_token",   "heartbeat"};
+      "list_tokens",   "delete_token",   "heartbeat",     "audit_events"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }

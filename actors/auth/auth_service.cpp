@@ -79,6 +79,7 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   auth_core_options options;
   options.server_version = TP_VERSION;
   options.static_tokens = cfg.auth_service.tokens;
+  options.audit_dir = cfg.global.data_dir + "/log";
   auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
   if (auto st = core->start(); !st) return st.err();
   if (auto st = write_admin_identity(*core, cfg.global.data_dir); !st) {

@@ -22,6 +22,7 @@ struct rules {
   bool operator()(const join_request&) const { return true; }
   bool operator()(const ping_request&) const { return !who.roles.empty(); }
   bool operator()(const ca_keys_request&) const { return is_host(who); }
+  bool operator()(const audit_event_request&) const { return is_host(who); }
   bool operator()(const heartbeat_request& r) const {
     // A host may only announce itself, in a role its certificate has.
     return is_host(who) && r.server.meta.name == who.name && who.has_role(r.role);

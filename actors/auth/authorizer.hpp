@@ -2,7 +2,7 @@
 // control plane took from the verified client certificate:
 //   admin  (tctl)           everything
 //   proxy                   what a node may, plus reading nodes and users' public data
-//   node                    heartbeat for itself, ping, CA public keys
+//   node                    heartbeat for itself, ping, CA public keys, audit events
 //   no certificate          join with a token, nothing else
 #pragma once
 

@@ -6,11 +6,12 @@
 #include "actors/auth/auth_service.hpp"
 #include "actors/host/heartbeat.hpp"
 #include "actors/host/host_identity.hpp"
+#include "actors/node/node_service.hpp"
 
 namespace tp::actors {
 namespace {
 
-// A host role (node, proxy) whose network side is not built yet: it holds the
+// A host role (the proxy) whose network side is not built yet: it holds the
 // role's identity in the cluster, keeps the host announced through its
 // heartbeat child, and lives until shutdown.
 caf::behavior host_service(caf::event_based_actor* self, std::string role, std::string listen,
@@ -35,9 +36,7 @@ tp::result<caf::actor> spawn_host_service(caf::actor_system& sys, const std::str
 tp::result<caf::actor> spawn_service(caf::actor_system& sys, const std::string& role,
                                      const config::teleport_config& cfg) {
   if (role == "auth") return auth::spawn_auth_service(sys, cfg);
-  if (role == "node") {
-    return spawn_host_service(sys, role, cfg, cfg.ssh_service.listen_addr.to_string());
-  }
+  if (role == "node") return spawn_node_service(sys, cfg);
   if (role == "proxy") {
     return spawn_host_service(sys, role, cfg, cfg.proxy_service.web_listen_addr.to_string());
   }

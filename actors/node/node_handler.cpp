@@ -1,0 +1,289 @@
+#include "actors/node/node_handler.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/identity/secrets.hpp"
+#include "transport/child_process.hpp"
+#include "transport/ssh_cert.hpp"
+#include "transport/ssh_server_process.hpp"
+#include "transport/ssh_server_session.hpp"
+#include "transport/ssh_server_socket.hpp"
+
+namespace tp::actors {
+namespace {
+
+using nlohmann::json;
+using namespace tp::transport;
+
+std::string addr(const std::string& host, std::uint16_t port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// Reads ~/.tsh/environment as its owner would see it: no symlinks, owned by
+// the login, a regular file of sane size. Read by root, so be strict.
+std::vector<std::string> user_environment(const os_user& user) {
+  const std::string path = user.home + "/.tsh/environment";
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return {};
+  struct stat st{};
+  std::vector<std::string> out;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == user.uid &&
+      st.st_size < 64 * 1024) {
+    std::string text(static_cast<std::size_t>(st.st_size), '\0');
+    const ssize_t n = ::read(fd, text.data(), text.size());
+    if (n > 0) out = parse_environment_file(std::string_view(text.data(), static_cast<std::size_t>(n)));
+  }
+  ::close(fd);
+  return out;
+}
+
+// What one login may do, from its certificate.
+struct permissions {
+  std::string cluster_user;  // key id
+  bool pty = false;
+  bool agent = false;
+  bool port_forwarding = false;
+  std::optional<std::string> force_command;
+};
+
+permissions permissions_of(const ssh_certificate& c) {
+  permissions p;
+  p.cluster_user = c.key_id;
+  p.pty = c.extensions.count("permit-pty") > 0;
+  p.agent = c.extensions.count("permit-agent-forwarding") > 0;
+  p.port_forwarding = c.extensions.count("permit-port-forwarding") > 0;
+  if (auto it = c.critical_options.find("force-command"); it != c.critical_options.end()) {
+    p.force_command = it->second;
+  }
+  return p;
+}
+
+// The fields every event of one connection carries.
+struct session_context {
+  std::string login;
+  permissions perms;
+  std::string remote;
+  std::string local;
+  std::string server_id;
+  std::string nodename;
+
+  json event(const std::string& type) const {
+    return json{{"event", type},         {"user", perms.cluster_user},
+                {"login", login},        {"addr.remote", remote},
+                {"addr.local", local},   {"server_id", server_id},
+                {"server_hostname", nodename}, {"namespace", "default"}};
+  }
+};
+
+// A session channel that runs processes and tells the audit log about them.
+class audited_channel : public process_channel {
+ public:
+  audited_channel(process_channel_options o, std::shared_ptr<const node_handler> node,
+                  std::shared_ptr<const session_context> ctx, std::string sid)
+      : process_channel(std::move(o)), node_(std::move(node)), ctx_(std::move(ctx)),
+        sid_(std::move(sid)) {}
+
+  bool on_pty_request(const pty_request& r) override {
+    size_ = std::to_string(r.size.cols) + ":" + std::to_string(r.size.rows);
+    return process_channel::on_pty_request(r);
+  }
+  bool on_window_change(const pty_size& s) override {
+    size_ = std::to_string(s.cols) + ":" + std::to_string(s.rows);
+    auto e = ctx_->event("resize");
+    e["sid"] = sid_;
+    e["size"] = size_;
+    node_->emit(std::move(e));
+    return process_channel::on_window_change(s);
+  }
+
+ private:
+  std::shared_ptr<const node_handler> node_;
+  std::shared_ptr<const session_context> ctx_;
+  std::string sid_;
+  std::string size_;
+};
+
+class node_session : public session_handler {
+ public:
+  node_session(std::shared_ptr<node_handler> node, std::shared_ptr<const session_context> ctx)
+      : node_(std::move(node)), ctx_(std::move(ctx)) {}
+  ~node_session() override { node_->release_user(ctx_->perms.cluster_user); }
+
+  std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
+    if (req.kind == channel_kind::direct_tcpip) {
+      if (!ctx_->perms.port_forwarding) return nullptr;
+      auto e = ctx_->event("port");
+      e["addr"] = addr(req.host, req.port);
+      node_->emit(std::move(e));
+      return socket_channel::connect_to(req.host, req.port);
+    }
+    if (req.kind != channel_kind::session) return nullptr;
+    auto user = lookup_os_user(ctx_->login);
+    if (!user) return nullptr;
+
+    process_channel_options o;
+    o.login = ctx_->login;
+    o.env = login_environment(*user);
+    if (node_->policy().permit_user_env) {
+      for (auto& e : user_environment(*user)) o.env.push_back(std::move(e));
+    }
+    const std::string sid = random_uuid();
+    o.env.push_back("TELEPORT_SESSION=" + sid);
+    o.env.push_back("SSH_TELEPORT_USER=" + ctx_->perms.cluster_user);
+    o.env.push_back("SSH_TELEPORT_HOST_UUID=" + ctx_->server_id);
+    o.subsystems = node_->policy().subsystems;
+    o.force_command = ctx_->perms.force_command;
+    o.allow_pty = ctx_->perms.pty;
+    o.allow_agent_forwarding = ctx_->perms.agent;
+
+    auto node = node_;
+    auto ctx = ctx_;
+    auto command = std::make_shared<std::string>();
+    auto started = std::make_shared<bool>(false);
+    o.on_start = [node, ctx, sid, command, started](pid_t, const std::string& cmd) {
+      *command = cmd;
+      *started = true;
+      auto e = ctx->event("session.start");
+      e["sid"] = sid;
+      if (!cmd.empty() && cmd.front() != '/') e["command"] = cmd;
+      node->emit(std::move(e));
+    };
+    o.on_error = [node, ctx](const std::string& err) {
+      auto e = ctx->event("exec");
+      e["error"] = err;
+      e["exitCode"] = "255";
+      node->emit(std::move(e));
+    };
+    o.on_exit = [node, ctx, sid, command](const exit_info& x) {
+      const std::string code = std::to_string(x.signaled ? 128 + x.signal : x.code);
+      // A command (not a login shell, whose "command" is the shell program).
+      if (!command->empty() && command->front() != '/') {
+        const bool scp = command->rfind("scp ", 0) == 0;
+        auto e = ctx->event(scp ? "scp" : "exec");
+        e["sid"] = sid;
+        e["command"] = *command;
+        e["exitCode"] = code;
+        if (x.signaled) e["signal"] = signal_name(x.signal);
+        node->emit(std::move(e));
+      }
+      auto end = ctx->event("session.end");
+      end["sid"] = sid;
+      end["exitCode"] = code;
+      node->emit(std::move(end));
+    };
+    return std::make_unique<audited_channel>(std::move(o), node_, ctx_, sid);
+  }
+
+  void on_close(const std::string& reason) override {
+    spdlog::debug("ssh session of {} ({}) closed: {}", ctx_->perms.cluster_user, ctx_->login, reason);
+  }
+
+ private:
+  std::shared_ptr<node_handler> node_;
+  std::shared_ptr<const session_context> ctx_;
+};
+
+}  // namespace
+
+std::vector<std::string> parse_environment_file(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < text.size() && out.size() < 1000) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string line(text.substr(pos, end - pos));
+    pos = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line.front() == '#') continue;
+    const auto eq = line.find('=');
+    if (eq == 0 || eq == std::string::npos) continue;
+    bool name_ok = true;
+    for (std::size_t i = 0; i < eq; ++i) {
+      const char c = line[i];
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) name_ok = false;
+    }
+    if (name_ok && line.find('\0') == std::string::npos) out.push_back(std::move(line));
+  }
+  return out;
+}
+
+node_handler::node_handler(node_policy policy, audit_sink sink)
+    : policy_(std::move(policy)), sink_(std::move(sink)) {}
+
+void node_handler::emit(json event) const {
+  if (sink_) sink_(std::move(event));
+}
+
+tp::status node_handler::authorize(const auth_attempt& a) {
+  auto cert = parse_certificate(a.certificate_blob);
+  if (!cert) return tp::make_error("not a certificate: " + cert.message());
+  verify_options o;
+  o.trusted_ca_blobs = policy_.user_ca_blobs;
+  o.expected_kind = cert_type::user;
+  o.principal = a.user;
+  o.client_address = a.peer_address;
+  o.clock_skew = std::chrono::seconds{60};
+  if (auto st = verify_certificate(*cert, o); !st) return st;
+  if (auto u = lookup_os_user(a.user); !u) return u.err();
+  return {};
+}
+
+std::unique_ptr<session_handler> node_handler::on_authenticated(server_session& s,
+                                                                const auth_attempt& a) {
+  auto cert = parse_certificate(a.certificate_blob);
+  if (!cert) return nullptr;
+  auto ctx = std::make_shared<session_context>();
+  ctx->login = a.user;
+  ctx->perms = permissions_of(*cert);
+  ctx->remote = addr(s.peer_address(), s.peer_port());
+  ctx->local = addr(s.local_address(), s.local_port());
+  ctx->server_id = policy_.host_id;
+  ctx->nodename = policy_.nodename;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& n = users_[ctx->perms.cluster_user];
+    if (n == 0 && users_.size() > policy_.max_users) {
+      users_.erase(ctx->perms.cluster_user);
+      spdlog::warn("refusing {}: max_users ({}) reached", ctx->perms.cluster_user, policy_.max_users);
+      return nullptr;
+    }
+    ++n;
+  }
+  auto e = ctx->event("auth");
+  e["success"] = true;
+  emit(std::move(e));
+  return std::make_unique<node_session>(shared_from_this(), ctx);
+}
+
+void node_handler::release_user(const std::string& user) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = users_.find(user);
+  if (it != users_.end() && --it->second == 0) users_.erase(it);
+}
+
+void node_handler::on_auth_failure(const auth_failure& f) {
+  // Probes count too: the server refuses a certificate before the client signs.
+  // Clients offer their plain key before its certificate: that refusal is routine.
+  if (f.probe && f.certificate_blob.empty()) {
+    spdlog::info("ssh: refused {} from {}: {}", f.user, f.peer_address, f.reason);
+  } else {
+    spdlog::warn("ssh: refused {} from {}: {}", f.user, f.peer_address, f.reason);
+  }
+  json e{{"event", "auth"},
+         {"success", false},
+         {"login", f.user},
+         {"error", f.reason},
+         {"method", f.method},
+         {"addr.remote", addr(f.peer_address, f.peer_port)},
+         {"server_id", policy_.host_id}};
+  if (!f.certificate_blob.empty()) {
+    if (auto c = parse_certificate(f.certificate_blob)) e["user"] = c->key_id;
+  }
+  emit(std::move(e));
+}
+
+}  // namespace tp::actors

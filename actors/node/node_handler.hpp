@@ -1,0 +1,60 @@
+// The node's SSH policy on top of transport/ssh_server: who may log in (user
+// certificates of the cluster's user CA only), what each channel may do (the
+// certificate's permit-* extensions and force-command), and which events the
+// audit log hears about. Runs on the reactor threads: never blocks; audit
+// events leave through `sink`, which must be thread-safe and non-blocking.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "transport/ssh_server_handler.hpp"
+
+namespace tp::actors {
+
+// Receives the events of the node's sessions, already in Teleport's format.
+using audit_sink = std::function<void(nlohmann::json event)>;
+
+struct node_policy {
+  std::vector<std::string> user_ca_blobs;  // trusted user CA public keys (wire blobs)
+  std::string host_id;
+  std::string nodename;
+  std::size_t max_users = 250;  // distinct cluster users logged in at once
+  bool permit_user_env = false;  // read ~/.tsh/environment
+  std::map<std::string, std::string> subsystems = {{"sftp", "/usr/lib/openssh/sftp-server"}};
+};
+
+class node_handler : public transport::ssh_server_handler,
+                     public std::enable_shared_from_this<node_handler> {
+ public:
+  node_handler(node_policy policy, audit_sink sink);
+
+  tp::status authorize(const transport::auth_attempt& a) override;
+  std::unique_ptr<transport::session_handler> on_authenticated(
+      transport::server_session& s, const transport::auth_attempt& a) override;
+  void on_auth_failure(const transport::auth_failure& f) override;
+
+  const node_policy& policy() const { return policy_; }
+  void emit(nlohmann::json event) const;
+  // A cluster user's session count went down (a session ended).
+  void release_user(const std::string& user);
+
+ private:
+  node_policy policy_;
+  audit_sink sink_;
+  std::mutex mu_;
+  std::map<std::string, std::size_t> users_;  // cluster user -> open sessions
+};
+
+// "VAR=value" lines of a ~/.tsh/environment file (comments and blank lines
+// skipped, malformed lines ignored), at most 1,000 entries.
+std::vector<std::string> parse_environment_file(std::string_view text);
+
+}  // namespace tp::actors

@@ -1,0 +1,108 @@
+#include "actors/node/node_service.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "actors/host/heartbeat.hpp"
+#include "actors/host/host_atoms.hpp"
+#include "actors/host/host_identity.hpp"
+#include "actors/node/label_command.hpp"
+#include "actors/node/node_handler.hpp"
+#include "transport/ssh_private_key.hpp"
+#include "transport/ssh_server.hpp"
+
+namespace tp::actors {
+namespace {
+
+// The SSH server and its reactor, stopped in order (server first).
+struct ssh_runtime {
+  std::unique_ptr<transport::ssh_reactor> reactor;
+  std::unique_ptr<transport::ssh_server> server;
+  ~ssh_runtime() {
+    if (server) server->stop();
+    server.reset();
+    reactor.reset();
+  }
+};
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+caf::behavior node_service(caf::event_based_actor* self, std::shared_ptr<ssh_runtime> rt,
+                           std::vector<caf::actor> children) {
+  for (auto& c : children) self->link_to(c);
+  self->attach_functor([rt] {
+    rt->server.reset();  // ~ssh_server stops every session
+    spdlog::info("node service stopped");
+  });
+  return {[](caf::get_atom) {}};
+}
+
+}  // namespace
+
+tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
+                                          const config::teleport_config& cfg) {
+  auto id = load_or_join(cfg, "node");
+  if (!id) return id.err();
+  auto host_key = transport::parse_openssh_private_key(id->ssh_private_key);
+  if (!host_key) return make_error("the node identity's host key: " + host_key.message());
+
+  node_policy policy;
+  for (const auto& line : id->user_ca_keys) {
+    auto k = transport::public_key::from_authorized_key(line);
+    if (!k) return make_error("the node identity's user CA key: " + k.message());
+    policy.user_ca_blobs.push_back(k->blob());
+  }
+  policy.host_id = id->host_id;
+  policy.nodename = cfg.global.nodename;
+  policy.max_users = cfg.global.limits.max_users;
+  policy.permit_user_env = cfg.ssh_service.permit_user_env;
+
+  auto link = spawn_heartbeat(sys, cfg, *id, "node");
+  auto handler = std::make_shared<node_handler>(
+      std::move(policy), [link](nlohmann::json event) {
+        caf::anon_send(link, audit_atom::value, event.dump());
+      });
+
+  auto rt = std::make_shared<ssh_runtime>();
+  transport::ssh_reactor_options ro;
+  ro.threads = std::max(2u, std::min(8u, std::thread::hardware_concurrency()));
+  ro.name = "tp-node";
+  auto reactor = transport::ssh_reactor::start(ro);
+  if (!reactor) {
+    caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+    return make_error("starting the SSH reactor: " + reactor.message());
+  }
+  rt->reactor = std::move(*reactor);
+  transport::ssh_server_options so;
+  so.listen_address = cfg.ssh_service.listen_addr.host;
+  so.port = cfg.ssh_service.listen_addr.port;
+  so.host_keys = {*host_key};
+  so.ciphers = join(cfg.global.ciphers);
+  so.kex_algorithms = join(cfg.global.kex_algos);
+  so.macs = join(cfg.global.mac_algos);
+  so.max_connections = cfg.global.limits.max_connections;
+  auto server = transport::ssh_server::start(*rt->reactor, so, handler);
+  if (!server) {
+    caf::anon_send_exit(link, caf::exit_reason::user_shutdown);
+    return make_error("ssh_service.listen_addr " + cfg.ssh_service.listen_addr.to_string() + ": " +
+                      server.message());
+  }
+  rt->server = std::move(*server);
+
+  std::vector<caf::actor> children{link};
+  for (const auto& label : cfg.ssh_service.commands) {
+    children.push_back(spawn_label_command(sys, link, label));
+  }
+  spdlog::info("node: ssh service listening on {}:{} (host {}, {} command label(s))",
+               so.listen_address, rt->server->port(), id->host_id,
+               cfg.ssh_service.commands.size());
+  return sys.spawn(node_service, rt, std::move(children));
+}
+
+}  // namespace tp::actors
