@@ -1,6 +1,8 @@
 #include "actors/auth/auth_core.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "actors/client/join.hpp"
 #include "tests/unit/actors/test_support.hpp"
@@ -28,7 +30,7 @@ struct fixture {
     st.roles = {config::system_role::node};
     st.value = "static-node-token";
     core = std::make_unique<auth_core>(db, std::move(*cas),
-                                       auth_core_options{"9.9.9", {st}});
+                                       auth_core_options{"9.9.9", {st}, ""});
     REQUIRE(core->start());
   }
 
@@ -178,4 +180,43 @@ TEST_CASE("signup and join tokens through the API", "[auth_core]") {
   f.expect<ok_reply>(admin, upsert_resource_request{make_user("ann", {"ann"}), true});
   CHECK(f.expect_error(admin, create_signup_request{"ann", {}, {}}).code ==
         api_errc::already_exists);
+}
+
+TEST_CASE("audit events from hosts are stamped and stored durably", "[auth_core]") {
+  test::temp_dir dir;
+  auto db = test::open_db(dir);
+  auto cas = load_or_create_cas(*db, "example.test");
+  REQUIRE(cas);
+  const auto log_dir = (dir / "log").string();
+  auth_core core(db, std::move(*cas), auth_core_options{"1", {}, log_dir});
+  REQUIRE(core.start());
+  const caller node{"host-1", {"node"}, "x"};
+  audit_event_request req;
+  req.events = {R"({"event":"session.start","server_id":"forged","user":"alice",
+                   "time":"2026-11-24T10:00:00Z"})",
+                R"({"event":"exec","command":"ls","exitCode":"0"})"};
+  auto reply = core.handle(node, req);
+  REQUIRE(std::holds_alternative<ok_reply>(reply));
+  std::ifstream day(log_dir + "/2026-11-24.00:00:00.log");
+  std::string line;
+  REQUIRE(std::getline(day, line));
+  auto e = nlohmann::json::parse(line);
+  CHECK(e["event"] == "session.start");
+  CHECK(e["server_id"] == "host-1");  // a node cannot speak for another
+  CHECK(e.contains("uid"));
+
+  audit_event_request bad;
+  bad.events = {R"({"event":"ok"})", "not json"};
+  auto refused = core.handle(node, bad);
+  REQUIRE(std::holds_alternative<api_error>(refused));
+  CHECK(std::get<api_error>(refused).code == api_errc::bad_parameter);
+  // All or nothing: the good event of the refused batch was not written.
+  std::size_t lines = 0;
+  for (const auto& f : std::filesystem::directory_iterator(log_dir)) {
+    std::ifstream in(f.path());
+    while (std::getline(in, line)) ++lines;
+  }
+  CHECK(lines == 2);
+  CHECK(std::holds_alternative<api_error>(
+      core.handle(caller{}, audit_event_request{{R"({"event":"x"})"}})));
 }

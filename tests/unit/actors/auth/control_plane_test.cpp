@@ -39,7 +39,7 @@ struct cluster {
     auto db = test::open_db(dir);
     auto cas = load_or_create_cas(*db, "example.test");
     REQUIRE(cas);
-    auto core = std::make_unique<auth_core>(db, std::move(*cas), auth_core_options{"1", {}});
+    auto core = std::make_unique<auth_core>(db, std::move(*cas), auth_core_options{"1", {}, ""});
     REQUIRE(core->start());
     pin = transport::ca_pin(core->cas().tls.cert);
     REQUIRE(write_admin_identity(*core, dir.path().string()));

@@ -1,0 +1,83 @@
+#include "actors/node/node_handler.hpp"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <ctime>
+
+#include "transport/child_process.hpp"
+#include "transport/ssh_cert.hpp"
+
+using namespace tp;
+using namespace tp::actors;
+using namespace tp::transport;
+
+namespace {
+
+std::string cert_blob(const key_pair& ca, const key_pair& user, std::vector<std::string> principals,
+                      std::int64_t from, std::int64_t to) {
+  cert_template t;
+  t.key = user.pub();
+  t.kind = cert_type::user;
+  t.key_id = "alice";
+  t.principals = std::move(principals);
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  t.valid_after = static_cast<std::uint64_t>(now + from);
+  t.valid_before = static_cast<std::uint64_t>(now + to);
+  auto blob = sign_certificate(t, ca);
+  REQUIRE(blob);
+  return *blob;
+}
+
+}  // namespace
+
+TEST_CASE("the node lets in only certificates of the cluster's user CA", "[node_handler]") {
+  auto ca = key_pair::generate();
+  auto other_ca = key_pair::generate();
+  auto user = key_pair::generate();
+  REQUIRE((ca && other_ca && user));
+  const std::string login = current_os_user()->name;
+  node_policy policy;
+  policy.user_ca_blobs = {ca->pub().blob()};
+  std::vector<std::string> events;
+  node_handler h(policy, [&](nlohmann::json e) { events.push_back(e.dump()); });
+
+  auth_attempt a;
+  a.user = login;
+  a.peer_address = "127.0.0.1";
+  a.certificate_blob = cert_blob(*ca, *user, {login}, -60, 3600);
+  CHECK(h.authorize(a));
+
+  a.user = "no-such-login-here";
+  a.certificate_blob = cert_blob(*ca, *user, {"no-such-login-here"}, -60, 3600);
+  CHECK_FALSE(h.authorize(a));  // not an OS account
+
+  a.user = login;
+  a.certificate_blob = cert_blob(*ca, *user, {"someone-else"}, -60, 3600);
+  CHECK_THAT(h.authorize(a).message(), Catch::Contains("principal"));
+  a.certificate_blob = cert_blob(*other_ca, *user, {login}, -60, 3600);
+  CHECK_FALSE(h.authorize(a));
+  a.certificate_blob = cert_blob(*ca, *user, {login}, -7200, -3600);
+  CHECK_THAT(h.authorize(a).message(), Catch::Contains("expired"));
+  a.certificate_blob = user->pub().blob();  // a plain key
+  CHECK_FALSE(h.authorize(a));
+
+  auth_failure f;
+  f.user = login;
+  f.reason = "certificate expired";
+  f.method = "publickey";
+  h.on_auth_failure(f);
+  REQUIRE(events.size() == 1);
+  auto e = nlohmann::json::parse(events[0]);
+  CHECK(e["event"] == "auth");
+  CHECK(e["success"] == false);
+  CHECK(e["error"] == "certificate expired");
+}
+
+TEST_CASE("~/.tsh/environment lines", "[node_handler]") {
+  auto env = parse_environment_file("# comment\nFOO=bar\n\nBAD LINE\n=x\nA_1=two words\r\nno_equals\n");
+  CHECK(env == std::vector<std::string>{"FOO=bar", "A_1=two words"});
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "V" + std::to_string(i) + "=1\n";
+  CHECK(parse_environment_file(many).size() == 1000);
+}
