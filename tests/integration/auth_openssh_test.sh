@@ -96,6 +96,22 @@ tctl create "$WORK/bob.yaml" >/dev/null || fail "tctl create bob"
 assert_contains "$(tctl get user/alice)" "$LOGIN" "tctl get user/alice shows the login"
 pass "users created from YAML"
 
+# get -> create -f round-trips; create without -f refuses to overwrite.
+tctl get user/alice >"$WORK/alice-got.yaml" || fail "tctl get user/alice"
+out="$(tctl create "$WORK/alice-got.yaml" 2>&1)" && fail "create without -f overwrote alice"
+assert_contains "$out" "already exists" "create without -f"
+tctl create -f "$WORK/alice-got.yaml" >/dev/null || fail "tctl create -f of tctl get's output"
+[ "$(tctl get user/alice)" = "$(cat "$WORK/alice-got.yaml")" ] || fail "get/create -f did not round-trip"
+# Bad resource files: a clear error naming the problem, nothing stored.
+printf 'kind: user\nversion: v2\nmetadata:\n  name: carol\nspec:\n  roles: [admin]\n  tratis: {}\n' \
+  >"$WORK/bad.yaml"
+out="$(tctl create "$WORK/bad.yaml" 2>&1)" && fail "tctl create accepted a misspelled key"
+assert_contains "$out" "tratis" "bad resource error names the key"
+printf 'kind: user\nmetadata: [\n' >"$WORK/broken.yaml"
+tctl create "$WORK/broken.yaml" >/dev/null 2>&1 && fail "tctl create accepted broken YAML"
+assert_not_contains "$(tctl users ls)" "carol" "a refused resource was stored"
+pass "tctl get/create -f round-trip; bad resource files are refused with nothing stored"
+
 # --- host key and certificate for sshd ------------------------------------------
 tctl auth sign --host=node.example.test,127.0.0.1,localhost --format=openssh --out="$WORK/hostkey" >/dev/null ||
   fail "tctl auth sign --host"
