@@ -21,3 +21,8 @@ target_link_libraries(caf INTERFACE ${CAF_OPENSSL_LIB} ${CAF_IO_LIB} ${CAF_CORE_
                       OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 
 find_package(Catch2 2 CONFIG REQUIRED)
+
+# PAM for node logins (ssh_service.pam); Debian: libpam0g-dev.
+find_library(PAM_LIB pam REQUIRED)
+add_library(pam INTERFACE)
+target_link_libraries(pam INTERFACE ${PAM_LIB})

@@ -3,10 +3,13 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "actors/auth/auth_atoms.hpp"
 #include "actors/auth/join_token.hpp"
+#include "actors/auth/node_presence.hpp"
 #include "actors/identity/secrets.hpp"
 #include "messages/api_codec.hpp"
 #include "messages/type_ids.hpp"
@@ -19,6 +22,7 @@ using namespace tp::messages;
 struct auth_server_state {
   std::shared_ptr<auth_core> core;
   std::map<std::string, caf::actor> token_timers;  // sha256(token) -> join_token actor
+  std::map<std::string, caf::actor> presence;      // host ID -> node_presence actor
   static inline const char* name = "auth_server";
 };
 
@@ -68,6 +72,8 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
             del && del->kind == resource_kind::token) {
           deleted_token = del->name;
         }
+        std::optional<heartbeat_request> beat;
+        if (auto* hb = std::get_if<heartbeat_request>(&request)) beat = *hb;
         const bool creates_token = std::holds_alternative<create_token_request>(request) ||
                                    std::holds_alternative<create_signup_request>(request);
 
@@ -82,7 +88,27 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
           start_timer(self, info->token, info->expires_unix);
         }
         if (!deleted_token.empty()) stop_timer(self, deleted_token);
+        if (beat) {
+          auto& p = self->state.presence[beat->server.meta.name];
+          if (!p) {
+            p = spawn_node_presence(self->system(), caf::actor_cast<caf::actor>(self),
+                                    beat->server.meta.name);
+            self->link_to(p);
+            spdlog::info("{} {} ({}) is online at {}", beat->role, beat->server.spec.hostname,
+                         beat->server.meta.name, beat->server.spec.addr);
+          }
+          self->send(p, heartbeat_atom::value, std::clamp<std::int64_t>(beat->ttl_seconds, 10, 3600));
+        }
         return reply;
+      },
+      [self](offline_atom, const std::string& host) {
+        self->state.presence.erase(host);
+        auto st = self->state.core->resources().remove(resource_kind::node, host);
+        if (st || st.is(persistence::error_kind::not_found)) {
+          spdlog::info("host {} went offline: no heartbeat within its TTL", host);
+        } else {
+          spdlog::warn("host {} went offline but its record stays: {}", host, st.message());
+        }
       },
       [self](expire_atom, const std::string& token) {
         self->state.token_timers.erase(sha256_hex(token));

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/identity/secrets.hpp"
+#include "actors/node/pam_session.hpp"
 #include "transport/child_process.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_server_process.hpp"
@@ -109,8 +110,9 @@ class audited_channel : public process_channel {
 
 class node_session : public session_handler {
  public:
-  node_session(std::shared_ptr<node_handler> node, std::shared_ptr<const session_context> ctx)
-      : node_(std::move(node)), ctx_(std::move(ctx)) {}
+  node_session(std::shared_ptr<node_handler> node, std::shared_ptr<const session_context> ctx,
+               std::unique_ptr<pam_session> pam)
+      : node_(std::move(node)), ctx_(std::move(ctx)), pam_(std::move(pam)) {}
   ~node_session() override { node_->release_user(ctx_->perms.cluster_user); }
 
   std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
@@ -128,6 +130,9 @@ class node_session : public session_handler {
     process_channel_options o;
     o.login = ctx_->login;
     o.env = login_environment(*user);
+    if (pam_) {
+      for (auto& e : pam_->environment()) o.env.push_back(std::move(e));
+    }
     if (node_->policy().permit_user_env) {
       for (auto& e : user_environment(*user)) o.env.push_back(std::move(e));
     }
@@ -185,6 +190,7 @@ class node_session : public session_handler {
  private:
   std::shared_ptr<node_handler> node_;
   std::shared_ptr<const session_context> ctx_;
+  std::unique_ptr<pam_session> pam_;  // closed when the connection ends
 };
 
 }  // namespace
@@ -253,10 +259,24 @@ std::unique_ptr<session_handler> node_handler::on_authenticated(server_session& 
     }
     ++n;
   }
+  std::unique_ptr<pam_session> pam;
+  if (!policy_.pam_service.empty()) {
+    auto opened = pam_session::open(policy_.pam_service, a.user, s.peer_address());
+    if (!opened) {
+      release_user(ctx->perms.cluster_user);
+      spdlog::warn("ssh: refused {} from {}: {}", a.user, s.peer_address(), opened.message());
+      auto e = ctx->event("auth");
+      e["success"] = false;
+      e["error"] = opened.message();
+      emit(std::move(e));
+      return nullptr;
+    }
+    pam = std::move(*opened);
+  }
   auto e = ctx->event("auth");
   e["success"] = true;
   emit(std::move(e));
-  return std::make_unique<node_session>(shared_from_this(), ctx);
+  return std::make_unique<node_session>(shared_from_this(), ctx, std::move(pam));
 }
 
 void node_handler::release_user(const std::string& user) {

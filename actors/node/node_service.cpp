@@ -62,6 +62,7 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
   policy.nodename = cfg.global.nodename;
   policy.max_users = cfg.global.limits.max_users;
   policy.permit_user_env = cfg.ssh_service.permit_user_env;
+  if (cfg.ssh_service.pam.enabled) policy.pam_service = cfg.ssh_service.pam.service_name;
 
   auto link = spawn_heartbeat(sys, cfg, *id, "node");
   auto handler = std::make_shared<node_handler>(
