@@ -8,6 +8,7 @@
 
 #include "actors/identity/secrets.hpp"
 #include "actors/node/pam_session.hpp"
+#include "actors/node/session.hpp"
 #include "transport/child_process.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_server_process.hpp"
@@ -83,29 +84,27 @@ struct session_context {
 // A session channel that runs processes and tells the audit log about them.
 class audited_channel : public process_channel {
  public:
-  audited_channel(process_channel_options o, std::shared_ptr<const node_handler> node,
-                  std::shared_ptr<const session_context> ctx, std::string sid)
-      : process_channel(std::move(o)), node_(std::move(node)), ctx_(std::move(ctx)),
-        sid_(std::move(sid)) {}
+  audited_channel(process_channel_options o, std::shared_ptr<const session_context> ctx,
+                  std::shared_ptr<session_events> session, std::shared_ptr<std::string> size)
+      : process_channel(std::move(o)), ctx_(std::move(ctx)), session_(std::move(session)),
+        size_(std::move(size)) {}
 
   bool on_pty_request(const pty_request& r) override {
-    size_ = std::to_string(r.size.cols) + ":" + std::to_string(r.size.rows);
+    *size_ = std::to_string(r.size.cols) + ":" + std::to_string(r.size.rows);
     return process_channel::on_pty_request(r);
   }
   bool on_window_change(const pty_size& s) override {
-    size_ = std::to_string(s.cols) + ":" + std::to_string(s.rows);
+    *size_ = std::to_string(s.cols) + ":" + std::to_string(s.rows);
     auto e = ctx_->event("resize");
-    e["sid"] = sid_;
-    e["size"] = size_;
-    node_->emit(std::move(e));
+    e["size"] = *size_;
+    session_->post(std::move(e));
     return process_channel::on_window_change(s);
   }
 
  private:
-  std::shared_ptr<const node_handler> node_;
   std::shared_ptr<const session_context> ctx_;
-  std::string sid_;
-  std::string size_;
+  std::shared_ptr<session_events> session_;  // the session actor lives while this does
+  std::shared_ptr<std::string> size_;
 };
 
 class node_session : public session_handler {
@@ -141,46 +140,49 @@ class node_session : public session_handler {
     o.env.push_back("SSH_TELEPORT_USER=" + ctx_->perms.cluster_user);
     o.env.push_back("SSH_TELEPORT_HOST_UUID=" + ctx_->server_id);
     o.subsystems = node_->policy().subsystems;
+    // Debian sshd's AcceptEnv (LANG, LC_*), plus SHLVL, which only tells bash
+    // whether to read ~/.bashrc for a command.
+    o.accept_env = [](std::string_view name, std::string_view) {
+      return name == "LANG" || name.rfind("LC_", 0) == 0 || name == "SHLVL";
+    };
     o.force_command = ctx_->perms.force_command;
     o.allow_pty = ctx_->perms.pty;
     o.allow_agent_forwarding = ctx_->perms.agent;
 
-    auto node = node_;
     auto ctx = ctx_;
+    auto session = node_->open_session(sid);
     auto command = std::make_shared<std::string>();
-    auto started = std::make_shared<bool>(false);
-    o.on_start = [node, ctx, sid, command, started](pid_t, const std::string& cmd) {
+    auto size = std::make_shared<std::string>();
+    // A command (not a login shell, whose "command" is the shell program).
+    auto is_command = [](const std::string& c) { return !c.empty() && c.front() != '/'; };
+    o.on_start = [ctx, session, command, size, is_command](pid_t, const std::string& cmd) {
       *command = cmd;
-      *started = true;
       auto e = ctx->event("session.start");
-      e["sid"] = sid;
-      if (!cmd.empty() && cmd.front() != '/') e["command"] = cmd;
-      node->emit(std::move(e));
+      if (is_command(cmd)) e["command"] = cmd;
+      if (!size->empty()) e["size"] = *size;
+      session->post(std::move(e));
     };
-    o.on_error = [node, ctx](const std::string& err) {
+    o.on_error = [ctx, session](const std::string& err) {
       auto e = ctx->event("exec");
       e["error"] = err;
       e["exitCode"] = "255";
-      node->emit(std::move(e));
+      session->post(std::move(e));
     };
-    o.on_exit = [node, ctx, sid, command](const exit_info& x) {
+    o.on_exit = [ctx, session, command, is_command](const exit_info& x) {
       const std::string code = std::to_string(x.signaled ? 128 + x.signal : x.code);
-      // A command (not a login shell, whose "command" is the shell program).
-      if (!command->empty() && command->front() != '/') {
+      if (is_command(*command)) {
         const bool scp = command->rfind("scp ", 0) == 0;
         auto e = ctx->event(scp ? "scp" : "exec");
-        e["sid"] = sid;
         e["command"] = *command;
         e["exitCode"] = code;
         if (x.signaled) e["signal"] = signal_name(x.signal);
-        node->emit(std::move(e));
+        session->post(std::move(e));
       }
       auto end = ctx->event("session.end");
-      end["sid"] = sid;
       end["exitCode"] = code;
-      node->emit(std::move(end));
+      session->post(std::move(end));
     };
-    return std::make_unique<audited_channel>(std::move(o), node_, ctx_, sid);
+    return std::make_unique<audited_channel>(std::move(o), ctx_, std::move(session), size);
   }
 
   void on_close(const std::string& reason) override {
@@ -217,8 +219,32 @@ std::vector<std::string> parse_environment_file(std::string_view text) {
   return out;
 }
 
-node_handler::node_handler(node_policy policy, audit_sink sink)
-    : policy_(std::move(policy)), sink_(std::move(sink)) {}
+namespace {
+
+// Without session actors (tests): session events go straight to the sink.
+class direct_session : public session_events {
+ public:
+  direct_session(std::shared_ptr<const node_handler> node, std::string sid)
+      : node_(std::move(node)), sid_(std::move(sid)) {}
+  void post(json event) override {
+    event["sid"] = sid_;
+    node_->emit(std::move(event));
+  }
+
+ private:
+  std::shared_ptr<const node_handler> node_;
+  std::string sid_;
+};
+
+}  // namespace
+
+node_handler::node_handler(node_policy policy, audit_sink sink, session_factory sessions)
+    : policy_(std::move(policy)), sink_(std::move(sink)), sessions_(std::move(sessions)) {}
+
+std::shared_ptr<session_events> node_handler::open_session(const std::string& sid) const {
+  if (sessions_) return sessions_(sid);
+  return std::make_shared<direct_session>(shared_from_this(), sid);
+}
 
 void node_handler::emit(json event) const {
   if (sink_) sink_(std::move(event));

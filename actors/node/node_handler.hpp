@@ -19,8 +19,12 @@
 
 namespace tp::actors {
 
-// Receives the events of the node's sessions, already in Teleport's format.
+// Receives the node's connection-level events (auth), in Teleport's format.
 using audit_sink = std::function<void(nlohmann::json event)>;
+
+class session_events;
+// Starts the session actor of a new session ID (see session.hpp).
+using session_factory = std::function<std::shared_ptr<session_events>(const std::string& sid)>;
 
 struct node_policy {
   std::vector<std::string> user_ca_blobs;  // trusted user CA public keys (wire blobs)
@@ -35,7 +39,8 @@ struct node_policy {
 class node_handler : public transport::ssh_server_handler,
                      public std::enable_shared_from_this<node_handler> {
  public:
-  node_handler(node_policy policy, audit_sink sink);
+  // Without a session factory, session events go to `sink` directly.
+  node_handler(node_policy policy, audit_sink sink, session_factory sessions = {});
 
   tp::status authorize(const transport::auth_attempt& a) override;
   std::unique_ptr<transport::session_handler> on_authenticated(
@@ -44,12 +49,14 @@ class node_handler : public transport::ssh_server_handler,
 
   const node_policy& policy() const { return policy_; }
   void emit(nlohmann::json event) const;
+  std::shared_ptr<session_events> open_session(const std::string& sid) const;
   // A cluster user's session count went down (a session ended).
   void release_user(const std::string& user);
 
  private:
   node_policy policy_;
   audit_sink sink_;
+  session_factory sessions_;
   std::mutex mu_;
   std::map<std::string, std::size_t> users_;  // cluster user -> open sessions
 };

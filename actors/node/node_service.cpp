@@ -10,6 +10,7 @@
 #include "actors/host/host_identity.hpp"
 #include "actors/node/label_command.hpp"
 #include "actors/node/node_handler.hpp"
+#include "actors/node/session.hpp"
 #include "transport/ssh_private_key.hpp"
 #include "transport/ssh_server.hpp"
 
@@ -66,9 +67,9 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
 
   auto link = spawn_heartbeat(sys, cfg, *id, "node");
   auto handler = std::make_shared<node_handler>(
-      std::move(policy), [link](nlohmann::json event) {
-        caf::anon_send(link, audit_atom::value, event.dump());
-      });
+      std::move(policy),
+      [link](nlohmann::json event) { caf::anon_send(link, audit_atom::value, event.dump()); },
+      [&sys, link](const std::string& sid) { return spawn_session(sys, link, sid); });
 
   auto rt = std::make_shared<ssh_runtime>();
   transport::ssh_reactor_options ro;

@@ -378,3 +378,26 @@ node_listed luna || fail "luna dropped out of tctl nodes ls while it runs: $(tct
 pass "a killed node leaves tctl nodes ls after ${gone_after}s; a live one stays"
 
 kill -0 "$TP_PID" 2>/dev/null || fail "teleport died during the test"
+
+# --- audit events reached the auth service's log ---------------------------------
+audit_has() {  # <python condition on event e> <what>
+  python3 - "$WORK/data/log" "$1" <<'PY' || fail "audit log has no $2"
+import glob, json, sys
+cond = sys.argv[2]
+for path in glob.glob(sys.argv[1] + "/*.log"):
+    for line in open(path):
+        e = json.loads(line)
+        if eval(cond):
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+wait_for 10 test -n "$(ls "$WORK/data/log/"*.log 2>/dev/null)" || fail "no audit log file"
+audit_has 'e["event"] == "exec" and e.get("command") == "id -un" and e["exitCode"] == "0" and e["user"] == "alice" and e.get("sid")' "exec of id -un by alice"
+audit_has 'e["event"] == "exec" and e.get("command") == "exit 7" and e["exitCode"] == "7"' "exec exit code 7"
+audit_has 'e["event"] == "session.start" and e.get("server_id") and e.get("sid")' "session.start"
+audit_has 'e["event"] == "session.end" and e.get("session_start")' "session.end"
+audit_has 'e["event"] == "resize" and e.get("size") == "100:30"' "resize to 100:30"
+audit_has 'e["event"] == "auth" and e["success"] is False and "expired" in e.get("error", "")' "auth failure for the expired cert"
+audit_has 'e["event"] == "port" and e.get("addr", "").startswith("127.0.0.1:")' "port forwarding"
+pass "audit log: session.start/end, exec with exit codes, resize, port, auth failures"
