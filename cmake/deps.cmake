@@ -26,3 +26,12 @@ find_package(Catch2 2 CONFIG REQUIRED)
 find_library(PAM_LIB pam REQUIRED)
 add_library(pam INTERFACE)
 target_link_libraries(pam INTERFACE ${PAM_LIB})
+
+# Web login: argon2id password hashes, TOTP (liboath), QR codes (libqrencode,
+# PNG written with zlib). Debian: libargon2-dev liboath-dev libqrencode-dev zlib1g-dev.
+find_library(ARGON2_LIB argon2 REQUIRED)
+find_library(OATH_LIB oath REQUIRED)
+find_library(QRENCODE_LIB qrencode REQUIRED)
+find_package(ZLIB REQUIRED)
+add_library(login_libs INTERFACE)
+target_link_libraries(login_libs INTERFACE ${ARGON2_LIB} ${OATH_LIB} ${QRENCODE_LIB} ZLIB::ZLIB)

@@ -131,13 +131,39 @@ struct audit_event_request {
   bool operator==(const audit_event_request&) const = default;
 };
 
+// The proxy's web signup (`/web/newuser/<token>`): what the invited user sees.
+struct signup_info_request {
+  std::string token;
+  bool operator==(const signup_info_request&) const = default;
+};
+
+// The invited user chose a password and enrolled the TOTP secret.
+struct complete_signup_request {
+  std::string token;
+  std::string password;
+  std::string otp_code;
+  bool operator==(const complete_signup_request&) const = default;
+};
+
+// A user's login through the proxy (`POST /v1/webapi/ssh/certs`).
+struct ssh_login_request {
+  std::string user;
+  std::string password;
+  std::string otp_code;
+  std::string public_key;       // authorized_keys line to certify
+  std::int64_t ttl_seconds{0};  // 0: the default
+  std::string remote_address;   // the web client's address, for the audit log
+  bool operator==(const ssh_login_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request,
                  sign_host_request, upsert_resource_request, get_resources_request,
                  delete_resource_request, create_signup_request, create_token_request,
                  list_tokens_request, delete_token_request, heartbeat_request,
-                 audit_event_request>;
+                 audit_event_request, signup_info_request, complete_signup_request,
+                 ssh_login_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -201,9 +227,26 @@ struct tokens_reply {
   bool operator==(const tokens_reply&) const = default;
 };
 
+struct signup_info {
+  std::string user;
+  std::string otp_uri;        // otpauth://totp/...
+  std::string qr_png_base64;  // the same as a QR code
+  std::int64_t expires_unix{0};
+  bool operator==(const signup_info&) const = default;
+};
+
+struct ssh_login_reply {
+  std::string user;
+  std::string ssh_certificate;
+  std::string cluster_name;
+  std::vector<std::string> host_ca_keys;
+  bool operator==(const ssh_login_reply&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_reply = std::variant<api_error, ok_reply, ping_reply, ca_keys, join_reply,
-                               certificate_reply, resources_reply, token_info, tokens_reply>;
+                               certificate_reply, resources_reply, token_info, tokens_reply,
+                               signup_info, ssh_login_reply>;
 
 // The reply alternative each request expects (besides api_error).
 template <class Request>
@@ -222,6 +265,9 @@ template <> struct reply_of<list_tokens_request> { using type = tokens_reply; };
 template <> struct reply_of<delete_token_request> { using type = ok_reply; };
 template <> struct reply_of<heartbeat_request> { using type = ok_reply; };
 template <> struct reply_of<audit_event_request> { using type = ok_reply; };
+template <> struct reply_of<signup_info_request> { using type = signup_info; };
+template <> struct reply_of<complete_signup_request> { using type = token_info; };
+template <> struct reply_of<ssh_login_request> { using type = ssh_login_reply; };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;
 

@@ -386,6 +386,34 @@ typename Inspector::result_type inspect(Inspector& f, audit_event_request& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signup_info_request& x) {
+  return f(caf::meta::type_name("signup_info_request"), x.token);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, complete_signup_request& x) {
+  return f(caf::meta::type_name("complete_signup_request"), x.token, x.password, x.otp_code);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ssh_login_request& x) {
+  return f(caf::meta::type_name("ssh_login_request"), x.user, x.password, x.otp_code,
+           x.public_key, x.ttl_seconds, x.remote_address);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signup_info& x) {
+  return f(caf::meta::type_name("signup_info"), x.user, x.otp_uri, x.qr_png_base64,
+           x.expires_unix);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ssh_login_reply& x) {
+  return f(caf::meta::type_name("ssh_login_reply"), x.user, x.ssh_certificate, x.cluster_name,
+           x.host_ca_keys);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, api_request& x) {
   return detail::inspect_variant(f, "api_request", x);
 }

@@ -39,6 +39,8 @@ api_reply from_db(const persistence::db_status& st, const std::string& what) {
   }
 }
 
+std::string proxy_key(const std::string& name) { return "/proxies/" + name; }
+
 std::string describe_resource(resource_kind kind, const std::string& name) {
   return std::string(to_string(kind)) + " \"" + name + "\"";
 }
@@ -126,7 +128,7 @@ struct auth_core::handlers {
       for (const auto& info : core.tokens_.list(now)) {
         if (info.roles == std::vector<std::string>{"signup"}) continue;
         if (!r.name.empty() && r.name != info.token) continue;
-        token_record rec{info.token, false, info.roles, std::nullopt, {}, {}};
+        token_record rec{info.token, false, info.roles, std::nullopt, {}, {}, {}};
         if (info.expires_unix != 0) rec.expires = sys_time{seconds{info.expires_unix}};
         out.items.push_back(as_resource(rec));
       }
@@ -171,7 +173,7 @@ struct auth_core::handlers {
       }
     }
     if (r.roles.empty()) r.roles = {"admin"};
-    auto rec = core.tokens_.create_signup(r, now);
+    auto rec = core.tokens_.create_signup(r, new_totp_secret(), now);
     if (!rec) return fail(api_errc::internal, rec.message());
     return to_info(*rec);
   }
@@ -219,8 +221,94 @@ struct auth_core::handlers {
     return ok_reply{};
   }
 
+  api_reply operator()(signup_info_request& r) {
+    const auto* rec = core.tokens_.find_signup(r.token, now);
+    if (rec == nullptr) return fail(api_errc::not_found, "the signup link is invalid or has expired");
+    signup_info info;
+    info.user = rec->user;
+    info.otp_uri = totp_uri(rec->user, core.cas_.cluster_name, rec->otp_key);
+    auto qr = qr_png_base64(info.otp_uri);
+    if (!qr) return fail(api_errc::internal, qr.message());
+    info.qr_png_base64 = std::move(*qr);
+    info.expires_unix = std::chrono::duration_cast<seconds>(rec->expires->time_since_epoch()).count();
+    return info;
+  }
+
+  api_reply operator()(complete_signup_request& r) {
+    const auto* found = core.tokens_.find_signup(r.token, now);
+    if (found == nullptr) return fail(api_errc::not_found, "the signup link is invalid or has expired");
+    const token_record rec = *found;
+    if (auto st = check_password_policy(r.password); !st) {
+      return fail(api_errc::bad_parameter, st.message());
+    }
+    auto step = verify_totp(rec.otp_key, r.otp_code, now);
+    if (!step) return fail(api_errc::access_denied, "the second factor code is not valid");
+    auto hash = hash_password(r.password);
+    if (!hash) return fail(api_errc::internal, hash.message());
+    user u;
+    u.meta.name = rec.user;
+    u.spec.roles = rec.roles;
+    u.spec.traits["logins"] = rec.logins;
+    u.spec.auth.password_hash = std::move(*hash);
+    u.spec.auth.totp_key = rec.otp_key;
+    u.spec.created.time = timestamp::from_time_point(now);
+    u.spec.created.user_name = "signup";
+    if (auto st = core.resources_.put(u, /*create_only=*/true); !st) {
+      return from_db(st, "user \"" + rec.user + "\"");
+    }
+    (void)core.tokens_.remove(r.token);  // single use
+    core.limiter_.use_otp_counter(rec.user, *step);
+    token_info info = to_info(rec);
+    return info;
+  }
+
+  api_reply operator()(ssh_login_request& r) {
+    // One answer for every bad credential: it must not reveal which part was wrong
+    // or whether the user exists.
+    static const std::string denied = "invalid user name, password or second factor";
+    if (core.limiter_.locked(r.user, now)) {
+      return fail(api_errc::access_denied, "too many failed attempts; try again later");
+    }
+    auto found = core.resources_.get(resource_kind::user, r.user);
+    const user* account = found ? std::get_if<user>(&*found) : nullptr;
+    // Verify a password even for unknown users, so timing does not tell them apart.
+    static const std::string decoy = [] {
+      auto h = hash_password("decoy-password");
+      return h ? *h : std::string();
+    }();
+    const bool password_ok = verify_password(
+        account != nullptr ? account->spec.auth.password_hash : decoy, r.password);
+    std::optional<std::int64_t> step;
+    if (account != nullptr && !account->spec.auth.totp_key.empty()) {
+      step = verify_totp(account->spec.auth.totp_key, r.otp_code, now);
+    }
+    if (account == nullptr || !password_ok || !step ||
+        !core.limiter_.use_otp_counter(r.user, *step) || account->spec.status.is_locked) {
+      core.limiter_.failure(r.user, now);
+      return fail(api_errc::access_denied, denied);
+    }
+    core.limiter_.success(r.user);
+    auto key = transport::public_key::from_authorized_key(r.public_key);
+    if (!key) return fail(api_errc::bad_parameter, "pub_key: " + key.message());
+    std::optional<seconds> ttl;
+    if (r.ttl_seconds > 0) ttl = seconds{r.ttl_seconds};
+    auto cert = sign_user_certificate(core.cas_, *key, r.user, account->logins(), ttl, {}, now);
+    if (!cert) return fail(api_errc::bad_parameter, cert.message());
+    return ssh_login_reply{r.user, std::move(*cert), core.cas_.cluster_name,
+                           {core.cas_.host.pub().authorized_key()}};
+  }
+
   api_reply operator()(heartbeat_request& r) {
     const seconds ttl = std::clamp(seconds{r.ttl_seconds}, min_heartbeat_ttl, max_heartbeat_ttl);
+    if (r.role == "proxy") {  // proxies are not nodes: kept apart from `tctl nodes ls`
+      if (auto st = validate_name(r.server.meta.name); !st) {
+        return fail(api_errc::bad_parameter, st.message());
+      }
+      auto rev = core.db_->put(proxy_key(r.server.meta.name), to_json(resource{r.server}).dump(),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(ttl));
+      if (!rev) return fail(api_errc::internal, rev.message());
+      return ok_reply{};
+    }
     return from_db(core.resources_.put(r.server, false, ttl),
                    describe_resource(resource_kind::node, r.server.meta.name));
   }
@@ -237,6 +325,11 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
 }
 
 tp::status auth_core::start(sys_time now) { return tokens_.load(now); }
+
+persistence::db_status auth_core::remove_proxy(const std::string& host_id) {
+  if (!validate_name(host_id)) return {persistence::error_kind::bad_parameter, "bad host ID"};
+  return db_->remove(proxy_key(host_id));
+}
 
 api_reply auth_core::handle(const caller& who, api_request request, sys_time now) {
   if (auto st = authorize(who, request); !st) return fail(api_errc::access_denied, st.message());

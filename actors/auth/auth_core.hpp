@@ -9,6 +9,7 @@
 
 #include "actors/audit/audit_file.hpp"
 #include "actors/auth/ca_store.hpp"
+#include "actors/auth/credentials.hpp"
 #include "actors/auth/resource_store.hpp"
 #include "actors/auth/token_registry.hpp"
 #include "messages/auth_api.hpp"
@@ -48,6 +49,9 @@ class auth_core {
                                              const std::vector<std::string>& hosts,
                                              sys_time now) const;
 
+  // Forgets a proxy's heartbeat record.
+  persistence::db_status remove_proxy(const std::string& host_id);
+
   // The join path, also used in-process for roles sharing auth's process.
   messages::api_reply join(const messages::join_request& r, bool token_checked, sys_time now);
 
@@ -60,6 +64,7 @@ class auth_core {
   token_registry tokens_;
   resource_store resources_;
   std::unique_ptr<audit_file> audit_;
+  login_limiter limiter_;
 };
 
 }  // namespace tp::actors::auth

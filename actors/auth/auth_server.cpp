@@ -30,7 +30,8 @@ const char* request_name(const api_request& r) {
   static constexpr const char* names[] = {
       "join",          "ping",           "ca_keys",       "sign_user",   "sign_host",
       "upsert",        "get",            "delete",        "signup",      "create_token",
-      "list_tokens",   "delete_token",   "heartbeat",     "audit_events"};
+      "list_tokens",   "delete_token",   "heartbeat",     "audit_events", "signup_info",
+      "complete_signup", "ssh_login"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }
@@ -104,6 +105,7 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
       [self](offline_atom, const std::string& host) {
         self->state.presence.erase(host);
         auto st = self->state.core->resources().remove(resource_kind::node, host);
+        if (st.is(persistence::error_kind::not_found)) st = self->state.core->remove_proxy(host);
         if (st || st.is(persistence::error_kind::not_found)) {
           spdlog::info("host {} went offline: no heartbeat within its TTL", host);
         } else {

@@ -27,6 +27,10 @@ struct rules {
     // A host may only announce itself, in a role its certificate has.
     return is_host(who) && r.server.meta.name == who.name && who.has_role(r.role);
   }
+  // The web login and signup run on the proxy, which speaks for the user.
+  bool operator()(const signup_info_request&) const { return who.has_role("proxy"); }
+  bool operator()(const complete_signup_request&) const { return who.has_role("proxy"); }
+  bool operator()(const ssh_login_request&) const { return who.has_role("proxy"); }
   bool operator()(const get_resources_request& r) const {
     if (!who.has_role("proxy") || r.with_secrets) return false;
     return r.kind == resource_kind::node || r.kind == resource_kind::user ||

@@ -37,7 +37,8 @@ nlohmann::json to_json(const token_record& rec) {
           {"roles", rec.roles},
           {"expires", rec.expires ? unix_seconds(*rec.expires) : 0},
           {"user", rec.user},
-          {"logins", rec.logins}};
+          {"logins", rec.logins},
+          {"otp_key", rec.otp_key}};
 }
 
 std::optional<token_record> from_json(std::string_view text) {
@@ -52,6 +53,7 @@ std::optional<token_record> from_json(std::string_view text) {
     rec.expires = sys_time{std::chrono::seconds{exp}};
     rec.user = j.value("user", "");
     rec.logins = j.value("logins", std::vector<std::string>{});
+    rec.otp_key = j.value("otp_key", "");
     return rec;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -131,8 +133,9 @@ tp::result<token_record> token_registry::create_join(const messages::create_toke
 }
 
 tp::result<token_record> token_registry::create_signup(
-    const messages::create_signup_request& req, sys_time now) {
+    const messages::create_signup_request& req, std::string otp_key, sys_time now) {
   token_record rec;
+  rec.otp_key = std::move(otp_key);
   rec.signup = true;
   rec.token = random_hex();
   rec.user = req.user;
@@ -159,6 +162,11 @@ tp::status token_registry::check_join(std::string_view token, std::string_view r
     return tp::make_error("token does not allow role \"" + std::string(role) + "\"");
   }
   return {};
+}
+
+const token_record* token_registry::find_signup(std::string_view token, sys_time now) const {
+  const auto* rec = find(token, now);
+  return rec != nullptr && rec->signup ? rec : nullptr;
 }
 
 std::vector<messages::token_info> token_registry::list(sys_time now) const {

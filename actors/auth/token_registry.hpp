@@ -37,6 +37,7 @@ struct token_record {
   std::optional<sys_time> expires;  // none: static
   std::string user;                 // signup only
   std::vector<std::string> logins;  // signup only
+  std::string otp_key;              // signup only: the TOTP secret the user enrols
 };
 
 class token_registry {
@@ -48,15 +49,17 @@ class token_registry {
 
   // A new dynamic join token. Errors: bad roles or TTL, token in use.
   tp::result<token_record> create_join(const messages::create_token_request& request, sys_time now);
-  // A signup token for a new user (1h).
+  // A signup token for a new user (1h), with the TOTP secret it will enrol.
   tp::result<token_record> create_signup(const messages::create_signup_request& request,
-                                         sys_time now);
+                                         std::string otp_key, sys_time now);
 
   // Whether `token` lets a host join in `role`. The error says why not
   // ("invalid or expired join token", "token does not allow role ...").
   tp::status check_join(std::string_view token, std::string_view role, sys_time now) const;
 
   std::vector<messages::token_info> list(sys_time now) const;
+  // A live signup token's record, or nullptr.
+  const token_record* find_signup(std::string_view token, sys_time now) const;
   // Dynamic or signup tokens; static ones live in the config file.
   tp::status remove(std::string_view token);
   // Forgets tokens whose time is up (the backend's TTL removes their records);

@@ -40,6 +40,8 @@ class auth_client {
   }
 
   const std::string& server_ca_pin() const { return client_->server_ca_pin(); }
+  // False once the connection failed (a refused request leaves it open).
+  bool is_open() const { return client_->is_open(); }
 
  private:
   explicit auth_client(std::unique_ptr<transport::tls_client> c) : client_(std::move(c)) {}

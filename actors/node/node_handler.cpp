@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/host/user_auth.hpp"
 #include "actors/identity/secrets.hpp"
 #include "actors/node/pam_session.hpp"
 #include "actors/node/session.hpp"
@@ -251,15 +252,7 @@ void node_handler::emit(json event) const {
 }
 
 tp::status node_handler::authorize(const auth_attempt& a) {
-  auto cert = parse_certificate(a.certificate_blob);
-  if (!cert) return tp::make_error("not a certificate: " + cert.message());
-  verify_options o;
-  o.trusted_ca_blobs = policy_.user_ca_blobs;
-  o.expected_kind = cert_type::user;
-  o.principal = a.user;
-  o.client_address = a.peer_address;
-  o.clock_skew = std::chrono::seconds{60};
-  if (auto st = verify_certificate(*cert, o); !st) return st;
+  if (auto st = check_user_certificate(policy_.user_ca_blobs, a); !st) return st;
   if (auto u = lookup_os_user(a.user); !u) return u.err();
   return {};
 }

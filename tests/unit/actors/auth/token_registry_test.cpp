@@ -92,7 +92,8 @@ TEST_CASE("signup tokens are listed but do not join hosts", "[tokens]") {
   test::temp_dir dir;
   token_registry reg(test::open_db(dir), {});
   REQUIRE(reg.load(t0));
-  auto rec = reg.create_signup(messages::create_signup_request{"joe", {"joe"}, {"admin"}}, t0);
+  auto rec = reg.create_signup(messages::create_signup_request{"joe", {"joe"}, {"admin"}},
+                               "JBSWY3DPEHPK3PXP", t0);
   REQUIRE(rec);
   CHECK_FALSE(reg.check_join(rec->token, "node", t0));
   auto ls = reg.list(t0);

@@ -1,0 +1,38 @@
+// Control-plane clients for the proxy's request handlers: each call borrows a
+// connected client (connecting when none is idle), so concurrent web logins do
+// not queue behind one connection. A client that failed is dropped.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "actors/client/auth_client.hpp"
+#include "config/address.hpp"
+
+namespace tp::actors {
+
+class auth_pool {
+ public:
+  auth_pool(config::address auth, identity id, std::size_t max_idle = 4)
+      : auth_(std::move(auth)), id_(std::move(id)), max_idle_(max_idle) {}
+
+  tp::result<messages::api_reply> call(messages::api_request request);
+
+  template <class Request>
+  tp::result<messages::reply_of_t<Request>> call_as(Request request) {
+    auto reply = call(messages::api_request{std::move(request)});
+    if (!reply) return reply.err();
+    if (auto* x = std::get_if<messages::reply_of_t<Request>>(&*reply)) return std::move(*x);
+    return tp::make_error("the auth server sent an unexpected reply");
+  }
+
+ private:
+  config::address auth_;
+  identity id_;
+  std::size_t max_idle_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<auth_client>> idle_;
+};
+
+}  // namespace tp::actors

@@ -1,0 +1,73 @@
+#include "actors/proxy/node_directory.hpp"
+
+#include <charconv>
+
+namespace tp::actors {
+namespace {
+
+std::string host_of(const std::string& addr) {
+  if (!addr.empty() && addr.front() == '[') {
+    auto end = addr.find(']');
+    return end == std::string::npos ? addr : addr.substr(1, end - 1);
+  }
+  auto colon = addr.rfind(':');
+  return colon == std::string::npos ? addr : addr.substr(0, colon);
+}
+
+}  // namespace
+
+void node_directory::replace(std::vector<messages::node> nodes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  nodes_ = std::move(nodes);
+}
+
+std::vector<messages::node> node_directory::list() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return nodes_;
+}
+
+std::optional<messages::node> node_directory::resolve(const std::string& host) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& n : nodes_) {
+    if (n.meta.name == host) return n;  // host IDs are unique
+  }
+  std::optional<messages::node> found;
+  int matches = 0;
+  const std::string suffix = "." + cluster_;
+  for (const auto& n : nodes_) {
+    const auto& h = n.spec.hostname;
+    if (h == host || h + suffix == host || host_of(n.spec.addr) == host) {
+      found = n;
+      ++matches;
+    }
+  }
+  if (matches != 1) return std::nullopt;
+  return found;
+}
+
+std::optional<proxy_target> parse_proxy_subsystem(const std::string& name) {
+  constexpr std::string_view prefix = "proxy:";
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  std::string rest = name.substr(prefix.size());
+  proxy_target t;
+  if (auto at = rest.rfind('@'); at != std::string::npos) {
+    t.cluster = rest.substr(at + 1);
+    rest.resize(at);
+  }
+  // The port follows the last ':' unless the host is a bracketed IPv6 literal without one.
+  auto colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find(']', colon) == std::string::npos) {
+    const std::string port = rest.substr(colon + 1);
+    unsigned value = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || p != port.data() + port.size() || value > 65535) return std::nullopt;
+    t.port = static_cast<std::uint16_t>(value);
+    rest.resize(colon);
+  }
+  if (rest.size() > 2 && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
+  if (rest.empty() || rest.size() > 255) return std::nullopt;
+  t.host = std::move(rest);
+  return t;
+}
+
+}  // namespace tp::actors

@@ -1,0 +1,201 @@
+#include "actors/proxy/proxy_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/host/user_auth.hpp"
+#include "transport/ssh_cert.hpp"
+#include "transport/ssh_server_session.hpp"
+#include "transport/ssh_server_socket.hpp"
+
+namespace tp::actors {
+namespace {
+
+using namespace tp::transport;
+using nlohmann::json;
+
+struct dial_target {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string node_name;
+};
+
+std::optional<dial_target> target_of(const messages::node& n) {
+  const auto& addr = n.spec.addr;
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  dial_target t;
+  t.host = addr.substr(0, colon);
+  if (t.host.size() > 2 && t.host.front() == '[') t.host = t.host.substr(1, t.host.size() - 2);
+  try {
+    const int port = std::stoi(addr.substr(colon + 1));
+    if (port <= 0 || port > 65535) return std::nullopt;
+    t.port = static_cast<std::uint16_t>(port);
+  } catch (...) {
+    return std::nullopt;
+  }
+  t.node_name = n.spec.hostname;
+  return t;
+}
+
+// A session channel on the proxy: a subsystem that either lists the nodes or
+// becomes a byte pipe to one (the client runs SSH with the node through it).
+class proxy_channel : public channel_handler {
+ public:
+  proxy_channel(std::shared_ptr<proxy_handler> proxy, json ctx)
+      : proxy_(std::move(proxy)), ctx_(std::move(ctx)) {}
+
+  void on_open(server_channel& ch) override { ch_ = &ch; }
+
+  bool on_subsystem(std::string_view name) override {
+    const std::string n(name);
+    if (n == "tp-nodes") {
+      pending_ = nodes_json(proxy_->nodes().list()) + "\n";
+      listing_ = true;
+      flush();
+      return true;
+    }
+    auto t = parse_proxy_subsystem(n);
+    if (!t) return false;
+    if (!t->cluster.empty() && t->cluster != proxy_->nodes().cluster_name()) {
+      spdlog::info("proxy: refused {}: unknown cluster {}", n, t->cluster);
+      return false;
+    }
+    auto node = proxy_->nodes().resolve(t->host);
+    if (!node) {
+      spdlog::info("proxy: refused {}: no such node", n);
+      return false;
+    }
+    auto dial = target_of(*node);
+    if (!dial) return false;
+    auto e = ctx_;
+    e["event"] = "session.connect";
+    e["server_addr"] = node->spec.addr;
+    e["server_id"] = node->meta.name;
+    proxy_->emit(std::move(e));
+    inner_ = socket_channel::connect_to(dial->host, dial->port);
+    inner_->on_open(*ch_);
+    return true;
+  }
+
+  std::size_t on_data(std::string_view data) override {
+    return inner_ ? inner_->on_data(data) : data.size();
+  }
+  void on_eof() override {
+    if (inner_) inner_->on_eof();
+  }
+  void on_writable() override {
+    if (inner_) inner_->on_writable();
+    else if (listing_) flush();
+  }
+  void on_close() override {
+    if (inner_) inner_->on_close();
+  }
+
+ private:
+  void flush() {
+    while (!pending_.empty()) {
+      const auto n = ch_->write(pending_);
+      if (n == 0) return;  // on_writable follows
+      pending_.erase(0, n);
+    }
+    if (!done_) {
+      done_ = true;
+      ch_->send_exit_status(0);
+      ch_->send_eof();
+      ch_->close();
+    }
+  }
+
+  std::shared_ptr<proxy_handler> proxy_;
+  json ctx_;
+  server_channel* ch_ = nullptr;
+  std::unique_ptr<socket_channel> inner_;
+  std::string pending_;
+  bool listing_ = false;
+  bool done_ = false;
+};
+
+class proxy_session : public session_handler {
+ public:
+  proxy_session(std::shared_ptr<proxy_handler> proxy, json ctx)
+      : proxy_(std::move(proxy)), ctx_(std::move(ctx)) {}
+
+  std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
+    if (req.kind == channel_kind::session) return std::make_unique<proxy_channel>(proxy_, ctx_);
+    if (req.kind != channel_kind::direct_tcpip) return nullptr;
+    auto node = proxy_->nodes().resolve(req.host);
+    if (!node) {
+      spdlog::info("proxy: refused a jump to {}:{}: no such node", req.host, req.port);
+      return nullptr;
+    }
+    auto dial = target_of(*node);
+    if (!dial) return nullptr;
+    auto e = ctx_;
+    e["event"] = "session.connect";
+    e["server_addr"] = node->spec.addr;
+    e["server_id"] = node->meta.name;
+    proxy_->emit(std::move(e));
+    return socket_channel::connect_to(dial->host, dial->port);
+  }
+
+ private:
+  std::shared_ptr<proxy_handler> proxy_;
+  json ctx_;
+};
+
+}  // namespace
+
+std::string nodes_json(const std::vector<messages::node>& nodes) {
+  json out = json::array();
+  for (const auto& n : nodes) {
+    out.push_back({{"hostname", n.spec.hostname},
+                   {"id", n.meta.name},
+                   {"addr", n.spec.addr},
+                   {"labels", n.all_labels()},
+                   {"host_key", n.spec.host_key}});
+  }
+  return out.dump();
+}
+
+proxy_handler::proxy_handler(std::vector<std::string> user_ca_blobs,
+                             std::shared_ptr<node_directory> nodes, std::string server_id,
+                             proxy_audit_sink sink)
+    : ca_blobs_(std::move(user_ca_blobs)),
+      nodes_(std::move(nodes)),
+      server_id_(std::move(server_id)),
+      sink_(std::move(sink)) {}
+
+void proxy_handler::emit(json event) const {
+  if (sink_) sink_(std::move(event));
+}
+
+tp::status proxy_handler::authorize(const auth_attempt& a) {
+  return check_user_certificate(ca_blobs_, a);
+}
+
+std::unique_ptr<session_handler> proxy_handler::on_authenticated(server_session& s,
+                                                                 const auth_attempt& a) {
+  auto cert = parse_certificate(a.certificate_blob);
+  if (!cert) return nullptr;
+  json ctx{{"user", cert->key_id},
+           {"login", a.user},
+           {"addr.remote", s.peer_address() + ":" + std::to_string(s.peer_port())},
+           {"proxy_id", server_id_},
+           {"namespace", "default"}};
+  return std::make_unique<proxy_session>(shared_from_this(), std::move(ctx));
+}
+
+void proxy_handler::on_auth_failure(const auth_failure& f) {
+  if (f.probe && f.certificate_blob.empty()) {
+    spdlog::info("proxy: refused {} from {}: {}", f.user, f.peer_address, f.reason);
+    return;
+  }
+  spdlog::warn("proxy: refused {} from {}: {}", f.user, f.peer_address, f.reason);
+  emit(json{{"event", "auth"},
+            {"success", false},
+            {"login", f.user},
+            {"error", f.reason},
+            {"addr.remote", f.peer_address + ":" + std::to_string(f.peer_port)}});
+}
+
+}  // namespace tp::actors

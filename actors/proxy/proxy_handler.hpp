@@ -1,0 +1,47 @@
+// The proxy's SSH entry point (port 3023): the same certificate check as a
+// node, then only routing — the proxy runs nothing itself. A session channel
+// may ask for the subsystem "proxy:<host>:<port>" (OpenSSH's ProxyCommand
+// recipe of the manual) or "tp-nodes" (the node list for tsh); a direct-tcpip
+// channel (`ssh -J proxy host`) names the host directly. Only registered
+// hosts are dialed, and only by the proxy.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/proxy/node_directory.hpp"
+#include "transport/ssh_server_handler.hpp"
+
+namespace tp::actors {
+
+using proxy_audit_sink = std::function<void(nlohmann::json event)>;
+
+class proxy_handler : public transport::ssh_server_handler,
+                      public std::enable_shared_from_this<proxy_handler> {
+ public:
+  proxy_handler(std::vector<std::string> user_ca_blobs, std::shared_ptr<node_directory> nodes,
+                std::string server_id, proxy_audit_sink sink);
+
+  tp::status authorize(const transport::auth_attempt& a) override;
+  std::unique_ptr<transport::session_handler> on_authenticated(
+      transport::server_session& s, const transport::auth_attempt& a) override;
+  void on_auth_failure(const transport::auth_failure& f) override;
+
+  node_directory& nodes() { return *nodes_; }
+  void emit(nlohmann::json event) const;
+  const std::string& server_id() const { return server_id_; }
+
+ private:
+  std::vector<std::string> ca_blobs_;
+  std::shared_ptr<node_directory> nodes_;
+  std::string server_id_;
+  proxy_audit_sink sink_;
+};
+
+// The JSON `tp-nodes` prints: [{"hostname","id","addr","labels","host_key"}].
+std::string nodes_json(const std::vector<messages::node>& nodes);
+
+}  // namespace tp::actors

@@ -1,0 +1,164 @@
+#include "actors/proxy/proxy_service.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/host/heartbeat.hpp"
+#include "actors/host/host_atoms.hpp"
+#include "actors/host/host_identity.hpp"
+#include "actors/proxy/proxy_handler.hpp"
+#include "actors/proxy/web_routes.hpp"
+#include "actors/proxy/web_tls.hpp"
+#include "transport/ssh_private_key.hpp"
+#include "transport/ssh_server.hpp"
+
+namespace tp::actors {
+namespace {
+
+using refresh_atom = caf::atom_constant<caf::atom("tp_nodes")>;
+constexpr std::chrono::seconds node_refresh_interval{2};
+
+struct proxy_runtime {
+  std::unique_ptr<transport::ssh_reactor> reactor;
+  std::unique_ptr<transport::ssh_server> server;
+  std::unique_ptr<web_server> web;
+  ~proxy_runtime() {
+    if (web) web->stop();
+    if (server) server->stop();
+    server.reset();
+    reactor.reset();
+  }
+};
+
+// Keeps the node directory current: polls auth (detached, blocking client).
+struct watcher_state {
+  std::unique_ptr<auth_client> client;
+  bool failing = false;
+  static inline const char* name = "node_watcher";
+};
+
+caf::behavior node_watcher(caf::stateful_actor<watcher_state>* self,
+                           std::shared_ptr<node_directory> dir, config::address auth, identity id) {
+  self->send(self, refresh_atom::value);
+  return {[=](refresh_atom) {
+    auto& st = self->state;
+    if (!st.client) {
+      auto c = auth_client::connect(auth.host, auth.port, id);
+      if (c) st.client = std::move(*c);
+    }
+    if (st.client) {
+      auto r = st.client->call_as(messages::get_resources_request{messages::resource_kind::node, "", false});
+      if (r) {
+        std::vector<messages::node> nodes;
+        for (auto& item : r->items) {
+          if (auto* n = std::get_if<messages::node>(&item)) nodes.push_back(std::move(*n));
+        }
+        dir->replace(std::move(nodes));
+        st.failing = false;
+      } else {
+        if (!st.failing) spdlog::warn("proxy: cannot list nodes: {}", r.message());
+        st.failing = true;
+        st.client.reset();
+      }
+    }
+    self->delayed_send(self, node_refresh_interval, refresh_atom::value);
+  }};
+}
+
+caf::behavior proxy_service(caf::event_based_actor* self, std::shared_ptr<proxy_runtime> rt,
+                            std::vector<caf::actor> children) {
+  for (auto& c : children) self->link_to(c);
+  self->attach_functor([rt] {
+    rt->web.reset();
+    rt->server.reset();
+    spdlog::info("proxy service stopped");
+  });
+  return {[](caf::get_atom) {}};
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
+                                           const config::teleport_config& cfg) {
+  auto id = load_or_join(cfg, "proxy");
+  if (!id) return id.err();
+  auto host_key = transport::parse_openssh_private_key(id->ssh_private_key);
+  if (!host_key) return make_error("the proxy identity's host key: " + host_key.message());
+  std::vector<std::string> ca_blobs;
+  for (const auto& line : id->user_ca_keys) {
+    auto k = transport::public_key::from_authorized_key(line);
+    if (!k) return make_error("the proxy identity's user CA key: " + k.message());
+    ca_blobs.push_back(k->blob());
+  }
+  std::optional<std::pair<std::string, std::string>> tls;
+  if (!cfg.proxy_service.insecure_no_tls) {
+    auto t = load_or_create_web_tls(cfg);
+    if (!t) return t.err();
+    tls = std::move(*t);
+  }
+
+  auto link = spawn_heartbeat(sys, cfg, *id, "proxy");
+  std::vector<caf::actor> children{link};
+  auto fail = [&](std::string why) {
+    for (auto& c : children) caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    return make_error(std::move(why));
+  };
+  auto dir = std::make_shared<node_directory>(id->cluster_name);
+  const auto auth = auth_address(cfg);
+  children.push_back(sys.spawn<caf::detached>(node_watcher, dir, auth, *id));
+
+  auto handler = std::make_shared<proxy_handler>(
+      std::move(ca_blobs), dir, id->host_id,
+      [link](nlohmann::json e) { caf::anon_send(link, audit_atom::value, e.dump()); });
+  auto rt = std::make_shared<proxy_runtime>();
+  transport::ssh_reactor_options ro;
+  ro.threads = 2;
+  ro.name = "tp-proxy";
+  auto reactor = transport::ssh_reactor::start(ro);
+  if (!reactor) return fail("starting the SSH reactor: " + reactor.message());
+  rt->reactor = std::move(*reactor);
+  transport::ssh_server_options so;
+  so.listen_address = cfg.proxy_service.listen_addr.host;
+  so.port = cfg.proxy_service.listen_addr.port;
+  so.host_keys = {*host_key};
+  so.ciphers = join(cfg.global.ciphers);
+  so.kex_algorithms = join(cfg.global.kex_algos);
+  so.macs = join(cfg.global.mac_algos);
+  so.max_connections = cfg.global.limits.max_connections;
+  auto server = transport::ssh_server::start(*rt->reactor, so, handler);
+  if (!server) {
+    return fail("proxy_service.listen_addr " + cfg.proxy_service.listen_addr.to_string() + ": " +
+                server.message());
+  }
+  rt->server = std::move(*server);
+
+  auto ctx = std::make_shared<web_context>();
+  ctx->auth = std::make_shared<auth_pool>(auth, *id);
+  ctx->cluster_name = id->cluster_name;
+  ctx->server_version = TP_VERSION;
+  ctx->ssh_listen_addr = so.listen_address + ":" + std::to_string(rt->server->port());
+  if (!cfg.proxy_service.ssh_public_addr.empty()) {
+    ctx->ssh_public_addr = cfg.proxy_service.ssh_public_addr.front().to_string();
+  }
+  ctx->proxy_host_key = host_key->pub().authorized_key();
+  ctx->second_factor = std::string(config::to_string(cfg.auth_service.authentication.second_factor));
+  web_server_options wo;
+  wo.bind_address = cfg.proxy_service.web_listen_addr.host;
+  wo.port = cfg.proxy_service.web_listen_addr.port;
+  wo.tls = std::move(tls);
+  auto web = web_server::start(std::move(wo), make_web_router(ctx));
+  if (!web) return fail("proxy_service.web_listen_addr: " + web.message());
+  rt->web = std::move(*web);
+  spdlog::info("proxy: ssh listening on {}:{}, web ({}) on {}:{}", so.listen_address,
+               rt->server->port(), cfg.proxy_service.insecure_no_tls ? "http" : "https",
+               cfg.proxy_service.web_listen_addr.host, rt->web->port());
+  return sys.spawn(proxy_service, rt, std::move(children));
+}
+
+}  // namespace tp::actors
