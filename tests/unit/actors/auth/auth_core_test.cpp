@@ -220,3 +220,84 @@ TEST_CASE("audit events from hosts are stamped and stored durably", "[auth_core]
   CHECK(std::holds_alternative<api_error>(
       core.handle(caller{}, audit_event_request{{R"({"event":"x"})"}})));
 }
+
+namespace {
+
+std::string totp_code(const std::string& secret, std::int64_t offset_seconds) {
+  const auto t = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count() +
+                 offset_seconds;
+  const std::string cmd =
+      "oathtool --totp -b --now \"@" + std::to_string(t) + "\" " + secret + " 2>/dev/null";
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[64];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    ::pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string secret_of(const std::string& uri) {
+  const auto at = uri.find("secret=");
+  REQUIRE(at != std::string::npos);
+  return uri.substr(at + 7, uri.find('&', at) - at - 7);
+}
+
+}  // namespace
+
+TEST_CASE("signup and web login: passwords, TOTP, replay and lockout", "[auth_core]") {
+  fixture f;
+  const caller proxy{"proxy-1", {"proxy"}, "x"};
+  auto token = f.expect<token_info>(admin, create_signup_request{"joe", {"root"}, {}});
+  auto info = f.expect<signup_info>(proxy, signup_info_request{token.token});
+  CHECK(info.user == "joe");
+  CHECK_THAT(info.otp_uri, Catch::StartsWith("otpauth://totp/example.test:joe?secret="));
+  CHECK_FALSE(info.qr_png_base64.empty());
+  const std::string secret = secret_of(info.otp_uri);
+  const std::string code = totp_code(secret, 0);
+  REQUIRE(code.size() == 6);
+
+  // Bad input changes nothing: the token stays usable.
+  CHECK(f.expect_error(proxy, complete_signup_request{token.token, "short", code}).code ==
+        api_errc::bad_parameter);
+  CHECK(f.expect_error(proxy, complete_signup_request{token.token, "password1", "000000"}).code ==
+        api_errc::access_denied);
+  CHECK(f.expect_error(proxy, complete_signup_request{"nope", "password1", code}).code ==
+        api_errc::not_found);
+  f.expect<token_info>(proxy, complete_signup_request{token.token, "password1", code});
+  CHECK(f.expect_error(proxy, signup_info_request{token.token}).code == api_errc::not_found);
+
+  auto key = transport::key_pair::generate();
+  REQUIRE(key);
+  auto login = [&](std::string user, std::string pw, std::string otp) {
+    return f.call(proxy, ssh_login_request{user, pw, otp, key->pub().authorized_key(), 600, "1.2.3.4"});
+  };
+  // The signup's code cannot be replayed; every bad credential reads the same.
+  auto replay = login("joe", "password1", code);
+  REQUIRE(std::holds_alternative<api_error>(replay));
+  const std::string vague = std::get<api_error>(replay).message;
+  CHECK(vague == "invalid user name, password or second factor");
+  auto unknown = login("nobody", "password1", code);
+  CHECK(std::get<api_error>(unknown).message == vague);
+
+  const std::string next = totp_code(secret, 30);
+  auto ok = login("joe", "password1", next);
+  REQUIRE(std::holds_alternative<ssh_login_reply>(ok));
+  auto cert = transport::parse_certificate_line(std::get<ssh_login_reply>(ok).ssh_certificate);
+  REQUIRE(cert);
+  CHECK(cert->principals == std::vector<std::string>{"root"});
+  CHECK(cert->key_id == "joe");
+  CHECK(std::get<ssh_login_reply>(ok).host_ca_keys.size() == 1);
+
+  // Five failures lock the user, even against the right password afterwards.
+  for (int i = 0; i < 5; ++i) CHECK(std::holds_alternative<api_error>(login("joe", "wrong", next)));
+  auto locked = login("joe", "password1", totp_code(secret, 60));
+  REQUIRE(std::holds_alternative<api_error>(locked));
+  CHECK_THAT(std::get<api_error>(locked).message, Catch::Contains("too many"));
+  // Nodes may not log users in.
+  CHECK(f.expect_error(caller{"n", {"node"}, "x"}, signup_info_request{"t"}).code ==
+        api_errc::access_denied);
+}
