@@ -9,6 +9,8 @@
 #include "actors/auth/ca_export.hpp"
 #include "actors/auth/ca_sign.hpp"
 #include "actors/identity/secrets.hpp"
+
+#include <spdlog/spdlog.h>
 #include "transport/x509_ca.hpp"
 
 namespace tp::actors::auth {
@@ -267,6 +269,7 @@ struct auth_core::handlers {
     // or whether the user exists.
     static const std::string denied = "invalid user name, password or second factor";
     if (core.limiter_.locked(r.user, now)) {
+      core.record_login(r, false, "locked after too many failed attempts", now);
       return fail(api_errc::access_denied, "too many failed attempts; try again later");
     }
     auto found = core.resources_.get(resource_kind::user, r.user);
@@ -285,9 +288,11 @@ struct auth_core::handlers {
     if (account == nullptr || !password_ok || !step ||
         !core.limiter_.use_otp_counter(r.user, *step) || account->spec.status.is_locked) {
       core.limiter_.failure(r.user, now);
+      core.record_login(r, false, !password_ok ? "bad password" : "bad second factor", now);
       return fail(api_errc::access_denied, denied);
     }
     core.limiter_.success(r.user);
+    core.record_login(r, true, "", now);
     auto key = transport::public_key::from_authorized_key(r.public_key);
     if (!key) return fail(api_errc::bad_parameter, "pub_key: " + key.message());
     std::optional<seconds> ttl;
@@ -325,6 +330,23 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
 }
 
 tp::status auth_core::start(sys_time now) { return tokens_.load(now); }
+
+void auth_core::record_login(const ssh_login_request& r, bool success, const std::string& error,
+                             sys_time now) {
+  if (!audit_) return;
+  nlohmann::json e{{"event", "user.login"},
+                   {"user", r.user},
+                   {"method", "local"},
+                   {"success", success},
+                   {"addr.remote", r.remote_address},
+                   {"time", format_rfc3339(timestamp::from_time_point(now))},
+                   {"uid", random_uuid()}};
+  if (!error.empty()) e["error"] = error;
+  const std::string line = e.dump();
+  if (auto st = audit_->append(e["time"].get<std::string>().substr(0, 10), {line}); !st) {
+    spdlog::error("audit log: {}", st.message());
+  }
+}
 
 persistence::db_status auth_core::remove_proxy(const std::string& host_id) {
   if (!validate_name(host_id)) return {persistence::error_kind::bad_parameter, "bad host ID"};

@@ -49,6 +49,10 @@ class auth_core {
                                              const std::vector<std::string>& hosts,
                                              sys_time now) const;
 
+  // A web login attempt for the audit log (`user.login`, success or not).
+  void record_login(const messages::ssh_login_request& r, bool success, const std::string& error,
+                    sys_time now);
+
   // Forgets a proxy's heartbeat record.
   persistence::db_status remove_proxy(const std::string& host_id);
 

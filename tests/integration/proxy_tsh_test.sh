@@ -350,3 +350,14 @@ kill -0 "$PLAIN_PID" 2>/dev/null || fail "the --insecure-no-tls teleport died"
 pass "--insecure-no-tls: the proxy serves plain HTTP; tsh uses it only with http:// and --insecure"
 
 kill -0 "$TP_PID" 2>/dev/null || fail "teleport died during the test"
+
+# --- every web login attempt is in the audit log ----------------------------------
+python3 - "$WORK/data/log" <<'PY' || fail "user.login events missing from the audit log"
+import glob, json, sys
+events = [json.loads(l) for p in glob.glob(sys.argv[1] + "/*.log") for l in open(p)]
+logins = [e for e in events if e.get("event") == "user.login" and e.get("user") == "joe"]
+assert any(e["success"] for e in logins), "no successful user.login"
+assert any(not e["success"] for e in logins), "no failed user.login"
+assert all("password" not in json.dumps(e).lower().replace("bad password", "") for e in logins)
+PY
+pass "audit log: user.login for successful and failed web logins"
