@@ -7,6 +7,8 @@
 # upload/download MB/s per cipher, concurrent sessions and memory per session.
 #   bench/node/run.sh                 full run (~3-5 min on 2 cores; needs root)
 #   QUICK=1 bench/node/run.sh         smoke run
+#   WITH_PROXY=1 bench/node/run.sh    also start the proxy and measure the jump rows
+#                                     through it (what bench/proxy/run.sh does)
 # Builds nothing: run scripts/build first (TP_BUILD_DIR, default build/).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,6 +33,12 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 auth_port="$(port)"
 ssh_port="$(port)"
+proxy_port="$(port)"
+web_port="$(port)"
+tunnel_port="$(port)"
+with_proxy="${WITH_PROXY:-0}"
+proxy_enabled=no
+[ "$with_proxy" = 1 ] && proxy_enabled=yes
 cat >"$work/teleport.yaml" <<YAML
 teleport:
   nodename: benchnode
@@ -49,7 +57,10 @@ ssh_service:
   enabled: yes
   listen_addr: 127.0.0.1:$ssh_port
 proxy_service:
-  enabled: no
+  enabled: $proxy_enabled
+  listen_addr: 127.0.0.1:$proxy_port
+  web_listen_addr: 127.0.0.1:$web_port
+  tunnel_listen_addr: 127.0.0.1:$tunnel_port
 YAML
 "$bin/teleport" start -c "$work/teleport.yaml" >"$work/teleport.log" 2>&1 &
 pid=$!
@@ -67,9 +78,25 @@ tctl auth sign --user=bench --out="$work/bench" --ttl=2h >/dev/null
 python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ssh_key"])' \
   "$work/data/identity/node.json" >"$work/hostkey"
 chmod 600 "$work/hostkey"
-echo "[127.0.0.1]:$ssh_port $(ssh-keygen -y -f "$work/hostkey")" >"$work/known_hosts"
+node_key="$(ssh-keygen -y -f "$work/hostkey")"
+echo "[127.0.0.1]:$ssh_port,benchnode,[benchnode]:$ssh_port $node_key" >"$work/known_hosts"
+proxy_env=()
+if [ "$with_proxy" = 1 ]; then
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ssh_key"])' \
+    "$work/data/identity/proxy.json" >"$work/proxykey"
+  chmod 600 "$work/proxykey"
+  echo "[127.0.0.1]:$proxy_port $(ssh-keygen -y -f "$work/proxykey")" >>"$work/known_hosts"
+  # tsh reaches nodes the same way: ProxyCommand with the proxy:host:port subsystem.
+  proxy_env=(T2_PROXY_ADDR="127.0.0.1:$proxy_port" T2_PROXY_MODE="${T2_PROXY_MODE:-subsystem}"
+    T2_NODE_HOSTNAME=benchnode)
+  for _ in $(seq 1 50); do
+    ssh -F /dev/null -o BatchMode=yes -o UserKnownHostsFile="$work/known_hosts" -i "$work/bench" \
+      -p "$proxy_port" "$login@127.0.0.1" -s tp-nodes 2>/dev/null | grep -q benchnode && break
+    sleep 0.2
+  done
+fi
 
-echo "teleport node (pid $pid) on 127.0.0.1:$ssh_port; baseline: $baseline"
-T2_NAME=teleport-cpp T2_NODE_ADDR="127.0.0.1:$ssh_port" T2_USER="$login" \
+echo "teleport (pid $pid): node 127.0.0.1:$ssh_port${proxy_env:+, proxy 127.0.0.1:$proxy_port}; baseline: $baseline"
+env T2_NAME=teleport-cpp T2_NODE_ADDR="127.0.0.1:$ssh_port" T2_USER="$login" \
   T2_IDENTITY="$work/bench" T2_CERT="$work/bench-cert.pub" T2_KNOWN_HOSTS="$work/known_hosts" \
-  T2_SERVER_PIDS="$pid" bash "$baseline"
+  T2_SERVER_PIDS="$pid" "${proxy_env[@]}" bash "$baseline"

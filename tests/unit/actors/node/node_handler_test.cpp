@@ -74,7 +74,7 @@ TEST_CASE("the node lets in only certificates of the cluster's user CA", "[node_
   CHECK(e["error"] == "certificate expired");
 }
 
-TEST_CASE("~/.tsh/environment lines", "[node_handler]") {
+TEST_CASE("environment file lines (.tsh/environment)", "[node_handler]") {
   auto env = parse_environment_file("# comment\nFOO=bar\n\nBAD LINE\n=x\nA_1=two words\r\nno_equals\n");
   CHECK(env == std::vector<std::string>{"FOO=bar", "A_1=two words"});
   std::string many;
