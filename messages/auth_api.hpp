@@ -156,6 +156,20 @@ struct ssh_login_request {
   bool operator==(const ssh_login_request&) const = default;
 };
 
+// Reading the audit log (`tctl get events`): events with since <= time < until.
+struct audit_query_request {
+  std::int64_t since_unix{0};
+  std::int64_t until_unix{0};  // 0: now
+  std::string event_type;      // empty: all
+  std::int64_t limit{1000};
+  bool operator==(const audit_query_request&) const = default;
+};
+
+// `tctl audit verify`: check every day file's hash chain.
+struct audit_verify_request {
+  bool operator==(const audit_verify_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request,
@@ -163,7 +177,7 @@ using api_request =
                  delete_resource_request, create_signup_request, create_token_request,
                  list_tokens_request, delete_token_request, heartbeat_request,
                  audit_event_request, signup_info_request, complete_signup_request,
-                 ssh_login_request>;
+                 ssh_login_request, audit_query_request, audit_verify_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -243,10 +257,29 @@ struct ssh_login_reply {
   bool operator==(const ssh_login_reply&) const = default;
 };
 
+struct events_reply {
+  std::vector<std::string> events;  // JSON lines, oldest first
+  bool truncated = false;           // the limit cut the answer
+  bool operator==(const events_reply&) const = default;
+};
+
+struct audit_file_check {
+  std::string file;
+  std::int64_t lines{0};
+  std::int64_t bad_line{0};  // 1-based; 0: intact
+  std::string reason;
+  bool operator==(const audit_file_check&) const = default;
+};
+
+struct audit_verify_reply {
+  std::vector<audit_file_check> files;
+  bool operator==(const audit_verify_reply&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_reply = std::variant<api_error, ok_reply, ping_reply, ca_keys, join_reply,
                                certificate_reply, resources_reply, token_info, tokens_reply,
-                               signup_info, ssh_login_reply>;
+                               signup_info, ssh_login_reply, events_reply, audit_verify_reply>;
 
 // The reply alternative each request expects (besides api_error).
 template <class Request>
@@ -268,6 +301,8 @@ template <> struct reply_of<audit_event_request> { using type = ok_reply; };
 template <> struct reply_of<signup_info_request> { using type = signup_info; };
 template <> struct reply_of<complete_signup_request> { using type = token_info; };
 template <> struct reply_of<ssh_login_request> { using type = ssh_login_reply; };
+template <> struct reply_of<audit_query_request> { using type = events_reply; };
+template <> struct reply_of<audit_verify_request> { using type = audit_verify_reply; };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;
 

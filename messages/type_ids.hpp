@@ -414,6 +414,32 @@ typename Inspector::result_type inspect(Inspector& f, ssh_login_reply& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_query_request& x) {
+  return f(caf::meta::type_name("audit_query_request"), x.since_unix, x.until_unix, x.event_type,
+           x.limit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_verify_request&) {
+  return f(caf::meta::type_name("audit_verify_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, events_reply& x) {
+  return f(caf::meta::type_name("events_reply"), x.events, x.truncated);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_file_check& x) {
+  return f(caf::meta::type_name("audit_file_check"), x.file, x.lines, x.bad_line, x.reason);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_verify_reply& x) {
+  return f(caf::meta::type_name("audit_verify_reply"), x.files);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, api_request& x) {
   return detail::inspect_variant(f, "api_request", x);
 }

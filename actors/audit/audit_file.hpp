@@ -2,10 +2,18 @@
 // <data_dir>/log/<YYYY-MM-DD>.00:00:00.log (UTC day of the event, Teleport's
 // file layout), appended and fdatasync'ed before append() returns, so an
 // acknowledged event survives a crash. Not thread-safe: owned by one actor.
+//
+// Each day file is a hash chain: every event carries "prev_hash" (the "hash"
+// of the line before it, "" for the first line of a day) and "hash" =
+// SHA-256 of the event's JSON with "hash" removed (keys sorted). Changing,
+// removing or inserting a line breaks the chain at that line.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "messages/result.hpp"
 
@@ -18,9 +26,9 @@ class audit_file {
   audit_file(const audit_file&) = delete;
   audit_file& operator=(const audit_file&) = delete;
 
-  // Appends complete lines (each a JSON object without a newline) to the file
-  // of `day` ("2026-11-24") and syncs once for the batch.
-  tp::status append(const std::string& day, const std::vector<std::string>& lines);
+  // Chains and appends events (JSON objects) to the file of `day`
+  // ("2026-11-24") and syncs once for the batch.
+  tp::status append(const std::string& day, std::vector<nlohmann::json> events);
 
   const std::string& dir() const { return dir_; }
 
@@ -29,7 +37,24 @@ class audit_file {
 
   std::string dir_;
   std::string day_;
+  std::string last_hash_;  // of the open day's last line
   int fd_ = -1;
 };
+
+// An event as one line of JSON; invalid UTF-8 (e.g. in a command line) is
+// replaced instead of failing, since events describe what users typed.
+std::string event_text(const nlohmann::json& event);
+
+// The "hash" of an event (its JSON with "hash" removed, keys sorted).
+std::string event_hash(nlohmann::json event);
+
+struct chain_report {
+  std::size_t lines = 0;     // lines read
+  std::size_t bad_line = 0;  // 1-based; 0 when the chain is intact
+  std::string reason;
+};
+
+// Checks a day file's chain from its first line.
+tp::result<chain_report> verify_chain(const std::string& path);
 
 }  // namespace tp::actors

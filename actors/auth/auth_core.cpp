@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/audit/audit_reader.hpp"
 #include "actors/auth/authorizer.hpp"
 #include "actors/auth/ca_export.hpp"
 #include "actors/auth/ca_sign.hpp"
@@ -200,7 +201,7 @@ struct auth_core::handlers {
       return fail(api_errc::bad_parameter, "too many events in one request");
     }
     const std::string now_text = format_rfc3339(timestamp::from_time_point(now));
-    std::map<std::string, std::vector<std::string>> by_day;
+    std::map<std::string, std::vector<nlohmann::json>> by_day;
     for (const auto& text : r.events) {
       if (text.size() > max_event_bytes) return fail(api_errc::bad_parameter, "audit event too large");
       auto j = nlohmann::json::parse(text, nullptr, false);
@@ -215,10 +216,12 @@ struct auth_core::handlers {
       }
       if (!j.contains("uid")) j["uid"] = random_uuid();
       const std::string day = j["time"].get<std::string>().substr(0, 10);
-      by_day[day].push_back(j.dump());
+      by_day[day].push_back(std::move(j));
     }
-    for (const auto& [day, lines] : by_day) {
-      if (auto st = core.audit_->append(day, lines); !st) return fail(api_errc::internal, st.message());
+    for (auto& [day, lines] : by_day) {
+      if (auto st = core.audit_->append(day, std::move(lines)); !st) {
+        return fail(api_errc::internal, st.message());
+      }
     }
     return ok_reply{};
   }
@@ -303,6 +306,16 @@ struct auth_core::handlers {
                            {core.cas_.host.pub().authorized_key()}};
   }
 
+  api_reply operator()(audit_query_request& r) {
+    if (!core.audit_) return fail(api_errc::internal, "this auth server keeps no audit log");
+    return query_events(core.audit_->dir(), r, now);
+  }
+
+  api_reply operator()(audit_verify_request&) {
+    if (!core.audit_) return fail(api_errc::internal, "this auth server keeps no audit log");
+    return audit_verify_reply{verify_audit_dir(core.audit_->dir())};
+  }
+
   api_reply operator()(heartbeat_request& r) {
     const seconds ttl = std::clamp(seconds{r.ttl_seconds}, min_heartbeat_ttl, max_heartbeat_ttl);
     if (r.role == "proxy") {  // proxies are not nodes: kept apart from `tctl nodes ls`
@@ -342,8 +355,8 @@ void auth_core::record_login(const ssh_login_request& r, bool success, const std
                    {"time", format_rfc3339(timestamp::from_time_point(now))},
                    {"uid", random_uuid()}};
   if (!error.empty()) e["error"] = error;
-  const std::string line = e.dump();
-  if (auto st = audit_->append(e["time"].get<std::string>().substr(0, 10), {line}); !st) {
+  const std::string day = e["time"].get<std::string>().substr(0, 10);
+  if (auto st = audit_->append(day, {std::move(e)}); !st) {
     spdlog::error("audit log: {}", st.message());
   }
 }

@@ -31,7 +31,7 @@ const char* request_name(const api_request& r) {
       "join",          "ping",           "ca_keys",       "sign_user",   "sign_host",
       "upsert",        "get",            "delete",        "signup",      "create_token",
       "list_tokens",   "delete_token",   "heartbeat",     "audit_events", "signup_info",
-      "complete_signup", "ssh_login"};
+      "complete_signup", "ssh_login",  "audit_query",  "audit_verify"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }

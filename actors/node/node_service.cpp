@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "actors/host/heartbeat.hpp"
+#include "actors/audit/audit_file.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "actors/node/label_command.hpp"
@@ -68,7 +69,7 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
   auto link = spawn_heartbeat(sys, cfg, *id, "node");
   auto handler = std::make_shared<node_handler>(
       std::move(policy),
-      [link](nlohmann::json event) { caf::anon_send(link, audit_atom::value, event.dump()); },
+      [link](nlohmann::json event) { caf::anon_send(link, audit_atom::value, event_text(event)); },
       [&sys, link](const std::string& sid) { return spawn_session(sys, link, sid); });
 
   auto rt = std::make_shared<ssh_runtime>();

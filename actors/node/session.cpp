@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/audit/audit_file.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "messages/timestamp.hpp"
 
@@ -44,7 +45,7 @@ caf::behavior session(caf::stateful_actor<session_state>* self, caf::actor auth_
           e["session_stop"] = e["time"];
         }
         ++st.events;
-        self->send(auth_link, audit_atom::value, e.dump());
+        self->send(auth_link, audit_atom::value, event_text(e));
       },
       [=](end_atom) { self->quit(); },
   };
@@ -55,7 +56,7 @@ class session_handle : public session_events {
   explicit session_handle(caf::actor a) : actor_(std::move(a)) {}
   ~session_handle() override { caf::anon_send(actor_, end_atom::value); }
   void post(nlohmann::json event) override {
-    caf::anon_send(actor_, audit_atom::value, event.dump());
+    caf::anon_send(actor_, audit_atom::value, event_text(event));
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/host/heartbeat.hpp"
+#include "actors/audit/audit_file.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "actors/proxy/proxy_handler.hpp"
@@ -115,7 +116,7 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
 
   auto handler = std::make_shared<proxy_handler>(
       std::move(ca_blobs), dir, id->host_id,
-      [link](nlohmann::json e) { caf::anon_send(link, audit_atom::value, e.dump()); });
+      [link](nlohmann::json e) { caf::anon_send(link, audit_atom::value, event_text(e)); });
   auto rt = std::make_shared<proxy_runtime>();
   transport::ssh_reactor_options ro;
   ro.threads = 2;

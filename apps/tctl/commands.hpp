@@ -24,9 +24,19 @@ int cmd_nodes_ls(context& ctx);
 int cmd_tokens_ls(context& ctx);
 int cmd_tokens_del(context& ctx, const std::string& token);
 
-int cmd_get(context& ctx, const std::string& ref, bool with_secrets, const std::string& format);
+struct events_flags {
+  std::string since;
+  std::string until;
+  std::string type;
+  std::int64_t limit = 1000;
+};
+int cmd_get(context& ctx, const std::string& ref, bool with_secrets, const std::string& format,
+            const events_flags& events);
 int cmd_create(context& ctx, const std::string& file, bool force);
 int cmd_rm(context& ctx, const std::string& ref);
+
+int cmd_events(context& ctx, const events_flags& flags);
+int cmd_audit_verify(context& ctx);
 
 int cmd_auth_export(context& ctx, const std::string& type);
 struct sign_flags {

@@ -63,7 +63,12 @@ int main(int argc, char** argv) {
   get->add_option("resource", ref, "kind or kind/name, e.g. users or user/joe")->required();
   get->add_flag("--with-secrets", with_secrets, "Include secrets (password hashes, CA keys)");
   get->add_option("--format", format, "yaml (default) or json");
-  on(get, [](context& c) { return cmd_get(c, ref, with_secrets, format); });
+  static events_flags ev;
+  get->add_option("--since", ev.since, "events: from this time (RFC 3339) or this long ago (1h)");
+  get->add_option("--until", ev.until, "events: before this time or this long ago");
+  get->add_option("--type", ev.type, "events: only this event type, e.g. session.start");
+  get->add_option("--limit", ev.limit, "events: at most this many (default 1000)");
+  on(get, [](context& c) { return cmd_get(c, ref, with_secrets, format, ev); });
   auto* create = app.add_subcommand("create", "Create or update resources from a YAML file");
   create->add_option("filename", file, "Resource file")->required();
   create->add_flag("-f,--force", force, "Overwrite resources that exist");
@@ -72,6 +77,10 @@ int main(int argc, char** argv) {
   rm->alias("del");
   rm->add_option("resource", ref, "kind/name, e.g. user/joe")->required();
   on(rm, [](context& c) { return cmd_rm(c, ref); });
+
+  auto* audit = app.add_subcommand("audit", "Inspect the audit log")->require_subcommand(1);
+  on(audit->add_subcommand("verify", "Check the hash chain of every audit log day file"),
+     cmd_audit_verify);
 
   auto* auth = app.add_subcommand("auth", "Operations with the certificate authorities")
                    ->require_subcommand(1);

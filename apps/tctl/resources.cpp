@@ -51,7 +51,9 @@ std::string describe(const resource& r) {
 
 }  // namespace
 
-int cmd_get(context& ctx, const std::string& ref, bool with_secrets, const std::string& format) {
+int cmd_get(context& ctx, const std::string& ref, bool with_secrets, const std::string& format,
+            const events_flags& events) {
+  if (ref == "events") return cmd_events(ctx, events);
   auto parsed = parse_ref(ref);
   if (!parsed) return fail(parsed.message());
   if (format != "yaml" && format != "json") return fail("--format: use yaml or json");
