@@ -201,3 +201,15 @@ assert_not_contains "$users_out" "mallory" "user created by a node identity"
 pass "node identity is denied admin requests"
 
 kill -0 "$AUTH_PID" 2>/dev/null || fail "auth server died during the test"
+
+# --- auth restarts: the node reconnects on its own (backoff with jitter) ------------
+kill -TERM "$AUTH_PID"
+wait_exit "$AUTH_PID" 20
+kill -0 "$NODE1_PID" 2>/dev/null || fail "node-one exited when auth went away"
+start_bg "$WORK/auth-restart.log" "$T" start -c "$WORK/auth.yaml"
+AUTH_PID=$LAST_PID
+wait_for 20 tctl status || fail "auth did not come back"
+wait_for 40 grep -q "connected to auth again" "$WORK/node-one-restart.log" ||
+  fail "node-one did not reconnect: $(tail -n 5 "$WORK/node-one-restart.log")"
+wait_for 20 node_listed node-one || fail "node-one not listed after auth restarted"
+pass "after an auth restart the node reconnects and is listed again"
