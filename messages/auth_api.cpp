@@ -10,11 +10,16 @@ bool caller::has_role(std::string_view role) const {
 
 std::string_view to_string(api_errc code) {
   switch (code) {
-    case api_errc::access_denied: return "access denied";
-    case api_errc::not_found: return "not found";
-    case api_errc::already_exists: return "already exists";
-    case api_errc::bad_parameter: return "bad parameter";
-    case api_errc::internal: return "internal error";
+    case api_errc::access_denied:
+      return "access denied";
+    case api_errc::not_found:
+      return "not found";
+    case api_errc::already_exists:
+      return "already exists";
+    case api_errc::bad_parameter:
+      return "bad parameter";
+    case api_errc::internal:
+      return "internal error";
   }
   return "error";
 }

@@ -40,9 +40,9 @@ std::string_view to_string(api_errc code);
 // public keys it wants certified.
 struct join_request {
   std::string token;
-  std::string role;      // "node" or "proxy"
-  std::string host_id;   // the joining host's UUID
-  std::string nodename;  // its host name
+  std::string role;                                // "node" or "proxy"
+  std::string host_id;                             // the joining host's UUID
+  std::string nodename;                            // its host name
   std::vector<std::string> additional_principals;  // advertise IP, public_addr hosts
   std::string ssh_public_key;                      // authorized_keys line
   std::string tls_public_key_pem;                  // SubjectPublicKeyInfo PEM
@@ -60,7 +60,7 @@ struct ca_keys_request {
 
 struct sign_user_request {
   std::string user;
-  std::string public_key;      // authorized_keys line
+  std::string public_key;       // authorized_keys line
   std::int64_t ttl_seconds{0};  // 0: the default (23h); clamped to [1m, 30h]
   bool operator==(const sign_user_request&) const = default;
 };
@@ -172,12 +172,12 @@ struct audit_verify_request {
 
 // Alternatives are positional on the wire: append only.
 using api_request =
-    std::variant<join_request, ping_request, ca_keys_request, sign_user_request,
-                 sign_host_request, upsert_resource_request, get_resources_request,
-                 delete_resource_request, create_signup_request, create_token_request,
-                 list_tokens_request, delete_token_request, heartbeat_request,
-                 audit_event_request, signup_info_request, complete_signup_request,
-                 ssh_login_request, audit_query_request, audit_verify_request>;
+    std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
+                 upsert_resource_request, get_resources_request, delete_resource_request,
+                 create_signup_request, create_token_request, list_tokens_request,
+                 delete_token_request, heartbeat_request, audit_event_request, signup_info_request,
+                 complete_signup_request, ssh_login_request, audit_query_request,
+                 audit_verify_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -284,25 +284,82 @@ using api_reply = std::variant<api_error, ok_reply, ping_reply, ca_keys, join_re
 // The reply alternative each request expects (besides api_error).
 template <class Request>
 struct reply_of;
-template <> struct reply_of<join_request> { using type = join_reply; };
-template <> struct reply_of<ping_request> { using type = ping_reply; };
-template <> struct reply_of<ca_keys_request> { using type = ca_keys; };
-template <> struct reply_of<sign_user_request> { using type = certificate_reply; };
-template <> struct reply_of<sign_host_request> { using type = certificate_reply; };
-template <> struct reply_of<upsert_resource_request> { using type = ok_reply; };
-template <> struct reply_of<get_resources_request> { using type = resources_reply; };
-template <> struct reply_of<delete_resource_request> { using type = ok_reply; };
-template <> struct reply_of<create_signup_request> { using type = token_info; };
-template <> struct reply_of<create_token_request> { using type = token_info; };
-template <> struct reply_of<list_tokens_request> { using type = tokens_reply; };
-template <> struct reply_of<delete_token_request> { using type = ok_reply; };
-template <> struct reply_of<heartbeat_request> { using type = ok_reply; };
-template <> struct reply_of<audit_event_request> { using type = ok_reply; };
-template <> struct reply_of<signup_info_request> { using type = signup_info; };
-template <> struct reply_of<complete_signup_request> { using type = token_info; };
-template <> struct reply_of<ssh_login_request> { using type = ssh_login_reply; };
-template <> struct reply_of<audit_query_request> { using type = events_reply; };
-template <> struct reply_of<audit_verify_request> { using type = audit_verify_reply; };
+template <>
+struct reply_of<join_request> {
+  using type = join_reply;
+};
+template <>
+struct reply_of<ping_request> {
+  using type = ping_reply;
+};
+template <>
+struct reply_of<ca_keys_request> {
+  using type = ca_keys;
+};
+template <>
+struct reply_of<sign_user_request> {
+  using type = certificate_reply;
+};
+template <>
+struct reply_of<sign_host_request> {
+  using type = certificate_reply;
+};
+template <>
+struct reply_of<upsert_resource_request> {
+  using type = ok_reply;
+};
+template <>
+struct reply_of<get_resources_request> {
+  using type = resources_reply;
+};
+template <>
+struct reply_of<delete_resource_request> {
+  using type = ok_reply;
+};
+template <>
+struct reply_of<create_signup_request> {
+  using type = token_info;
+};
+template <>
+struct reply_of<create_token_request> {
+  using type = token_info;
+};
+template <>
+struct reply_of<list_tokens_request> {
+  using type = tokens_reply;
+};
+template <>
+struct reply_of<delete_token_request> {
+  using type = ok_reply;
+};
+template <>
+struct reply_of<heartbeat_request> {
+  using type = ok_reply;
+};
+template <>
+struct reply_of<audit_event_request> {
+  using type = ok_reply;
+};
+template <>
+struct reply_of<signup_info_request> {
+  using type = signup_info;
+};
+template <>
+struct reply_of<complete_signup_request> {
+  using type = token_info;
+};
+template <>
+struct reply_of<ssh_login_request> {
+  using type = ssh_login_reply;
+};
+template <>
+struct reply_of<audit_query_request> {
+  using type = events_reply;
+};
+template <>
+struct reply_of<audit_verify_request> {
+  using type = audit_verify_reply;
+};
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;
 

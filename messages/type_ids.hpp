@@ -257,8 +257,8 @@ typename Inspector::result_type inspect_variant(Inspector& f, const char* name, 
     std::uint8_t index = 0;
     if (auto err = f(index)) return err;
     if (index >= std::variant_size_v<Variant>) {
-      return caf::make_error(caf::sec::invalid_argument, std::string("unknown ") + name +
-                                                             " alternative");
+      return caf::make_error(caf::sec::invalid_argument,
+                             std::string("unknown ") + name + " alternative");
     }
     emplace_alternative(x, index);
     return std::visit([&](auto& alt) -> typename Inspector::result_type { return f(alt); }, x);
@@ -269,8 +269,8 @@ typename Inspector::result_type inspect_variant(Inspector& f, const char* name, 
 // values above `max`. (Stringification inspectors return void, so the enum
 // cannot be inspected in a call of its own.)
 template <class Inspector, class Enum, class... Ts>
-typename Inspector::result_type inspect_with_enum(Inspector& f, const char* name, Enum& e,
-                                                  Enum max, Ts&... xs) {
+typename Inspector::result_type inspect_with_enum(Inspector& f, const char* name, Enum& e, Enum max,
+                                                  Ts&... xs) {
   if constexpr (Inspector::reads_state) {
     auto v = static_cast<std::uint8_t>(e);
     return f(caf::meta::type_name(name), v, xs...);
@@ -278,7 +278,8 @@ typename Inspector::result_type inspect_with_enum(Inspector& f, const char* name
     std::uint8_t v = 0;
     if (auto err = f(v, xs...)) return err;
     if (v > static_cast<std::uint8_t>(max)) {
-      return caf::make_error(caf::sec::invalid_argument, std::string(name) + ": value out of range");
+      return caf::make_error(caf::sec::invalid_argument,
+                             std::string(name) + ": value out of range");
     }
     e = static_cast<Enum>(v);
     return {};
@@ -334,8 +335,7 @@ typename Inspector::result_type inspect(Inspector& f, sign_user_request& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sign_host_request& x) {
-  return f(caf::meta::type_name("sign_host_request"), x.principals, x.public_key,
-           x.ttl_seconds);
+  return f(caf::meta::type_name("sign_host_request"), x.principals, x.public_key, x.ttl_seconds);
 }
 
 template <class Inspector>
@@ -397,14 +397,13 @@ typename Inspector::result_type inspect(Inspector& f, complete_signup_request& x
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ssh_login_request& x) {
-  return f(caf::meta::type_name("ssh_login_request"), x.user, x.password, x.otp_code,
-           x.public_key, x.ttl_seconds, x.remote_address);
+  return f(caf::meta::type_name("ssh_login_request"), x.user, x.password, x.otp_code, x.public_key,
+           x.ttl_seconds, x.remote_address);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, signup_info& x) {
-  return f(caf::meta::type_name("signup_info"), x.user, x.otp_uri, x.qr_png_base64,
-           x.expires_unix);
+  return f(caf::meta::type_name("signup_info"), x.user, x.otp_uri, x.qr_png_base64, x.expires_unix);
 }
 
 template <class Inspector>
@@ -468,8 +467,8 @@ typename Inspector::result_type inspect(Inspector& f, ping_reply& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
-  return f(caf::meta::type_name("join_reply"), x.host_id, x.role, x.ssh_certificate,
-           x.tls_cert_pem, x.cas);
+  return f(caf::meta::type_name("join_reply"), x.host_id, x.role, x.ssh_certificate, x.tls_cert_pem,
+           x.cas);
 }
 
 template <class Inspector>

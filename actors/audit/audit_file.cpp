@@ -32,7 +32,8 @@ tp::status audit_file::open_day(const std::string& day) {
   if (fd_ >= 0 && day == day_) return {};
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return tp::make_error("cannot create the audit log directory " + dir_ + ": " + ec.message());
+  if (ec)
+    return tp::make_error("cannot create the audit log directory " + dir_ + ": " + ec.message());
   ::chmod(dir_.c_str(), 0700);
   const std::string path = dir_ + "/" + day + ".00:00:00.log";
   // Continue the chain of what the file already holds.
@@ -47,11 +48,14 @@ tp::status audit_file::open_day(const std::string& day) {
   std::string last_hash;
   if (!last.empty()) {
     auto j = nlohmann::json::parse(last, nullptr, false);
-    if (j.is_object() && j.contains("hash") && j["hash"].is_string()) last_hash = j["hash"];
-    else last_hash = sha256_hex(last);  // a foreign last line: chain to its bytes
+    if (j.is_object() && j.contains("hash") && j["hash"].is_string())
+      last_hash = j["hash"];
+    else
+      last_hash = sha256_hex(last);  // a foreign last line: chain to its bytes
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return tp::make_error("cannot open the audit log " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return tp::make_error("cannot open the audit log " + path + ": " + std::strerror(errno));
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   day_ = day;

@@ -41,9 +41,11 @@ messages::events_reply query_events(const std::string& dir, const messages::audi
                                     std::chrono::system_clock::time_point now) {
   messages::events_reply out;
   const std::int64_t until =
-      q.until_unix > 0 ? q.until_unix
-                       : std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 1;
-  const std::int64_t limit = std::clamp<std::int64_t>(q.limit <= 0 ? 1000 : q.limit, 1, max_query_events);
+      q.until_unix > 0
+          ? q.until_unix
+          : std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() + 1;
+  const std::int64_t limit =
+      std::clamp<std::int64_t>(q.limit <= 0 ? 1000 : q.limit, 1, max_query_events);
   const std::string first_day = day_of(q.since_unix);
   const std::string last_day = day_of(until);
   for (const auto& path : day_files(dir)) {

@@ -5,9 +5,9 @@
 
 namespace tp::actors::auth {
 
-using expire_atom = caf::atom_constant<caf::atom("tp_expire")>;  // a join token's time is up
-using frame_atom = caf::atom_constant<caf::atom("tp_frame")>;    // a request frame arrived
-using heartbeat_atom = caf::atom_constant<caf::atom("tp_hb")>;   // a host announced itself
+using expire_atom = caf::atom_constant<caf::atom("tp_expire")>;    // a join token's time is up
+using frame_atom = caf::atom_constant<caf::atom("tp_frame")>;      // a request frame arrived
+using heartbeat_atom = caf::atom_constant<caf::atom("tp_hb")>;     // a host announced itself
 using offline_atom = caf::atom_constant<caf::atom("tp_offline")>;  // a host stopped announcing
 
 }  // namespace tp::actors::auth

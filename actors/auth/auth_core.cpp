@@ -28,21 +28,29 @@ constexpr seconds max_heartbeat_ttl{3600};
 constexpr std::size_t max_events_per_request = 1000;
 constexpr std::size_t max_event_bytes = 64 * 1024;
 
-api_reply fail(api_errc code, std::string message) { return api_error{code, std::move(message)}; }
+api_reply fail(api_errc code, std::string message) {
+  return api_error{code, std::move(message)};
+}
 
 api_reply from_db(const persistence::db_status& st, const std::string& what) {
   using persistence::error_kind;
   switch (st.kind()) {
-    case error_kind::none: return ok_reply{};
-    case error_kind::not_found: return fail(api_errc::not_found, what + " not found");
+    case error_kind::none:
+      return ok_reply{};
+    case error_kind::not_found:
+      return fail(api_errc::not_found, what + " not found");
     case error_kind::already_exists:
       return fail(api_errc::already_exists, what + " already exists; use -f to overwrite it");
-    case error_kind::bad_parameter: return fail(api_errc::bad_parameter, st.message());
-    default: return fail(api_errc::internal, st.message());
+    case error_kind::bad_parameter:
+      return fail(api_errc::bad_parameter, st.message());
+    default:
+      return fail(api_errc::internal, st.message());
   }
 }
 
-std::string proxy_key(const std::string& name) { return "/proxies/" + name; }
+std::string proxy_key(const std::string& name) {
+  return "/proxies/" + name;
+}
 
 std::string describe_resource(resource_kind kind, const std::string& name) {
   return std::string(to_string(kind)) + " \"" + name + "\"";
@@ -203,7 +211,8 @@ struct auth_core::handlers {
     const std::string now_text = format_rfc3339(timestamp::from_time_point(now));
     std::map<std::string, std::vector<nlohmann::json>> by_day;
     for (const auto& text : r.events) {
-      if (text.size() > max_event_bytes) return fail(api_errc::bad_parameter, "audit event too large");
+      if (text.size() > max_event_bytes)
+        return fail(api_errc::bad_parameter, "audit event too large");
       auto j = nlohmann::json::parse(text, nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("event") || !j["event"].is_string()) {
         return fail(api_errc::bad_parameter, "an audit event must be a JSON object with \"event\"");
@@ -228,20 +237,23 @@ struct auth_core::handlers {
 
   api_reply operator()(signup_info_request& r) {
     const auto* rec = core.tokens_.find_signup(r.token, now);
-    if (rec == nullptr) return fail(api_errc::not_found, "the signup link is invalid or has expired");
+    if (rec == nullptr)
+      return fail(api_errc::not_found, "the signup link is invalid or has expired");
     signup_info info;
     info.user = rec->user;
     info.otp_uri = totp_uri(rec->user, core.cas_.cluster_name, rec->otp_key);
     auto qr = qr_png_base64(info.otp_uri);
     if (!qr) return fail(api_errc::internal, qr.message());
     info.qr_png_base64 = std::move(*qr);
-    info.expires_unix = std::chrono::duration_cast<seconds>(rec->expires->time_since_epoch()).count();
+    info.expires_unix =
+        std::chrono::duration_cast<seconds>(rec->expires->time_since_epoch()).count();
     return info;
   }
 
   api_reply operator()(complete_signup_request& r) {
     const auto* found = core.tokens_.find_signup(r.token, now);
-    if (found == nullptr) return fail(api_errc::not_found, "the signup link is invalid or has expired");
+    if (found == nullptr)
+      return fail(api_errc::not_found, "the signup link is invalid or has expired");
     const token_record rec = *found;
     if (auto st = check_password_policy(r.password); !st) {
       return fail(api_errc::bad_parameter, st.message());
@@ -282,8 +294,8 @@ struct auth_core::handlers {
       auto h = hash_password("decoy-password");
       return h ? *h : std::string();
     }();
-    const bool password_ok = verify_password(
-        account != nullptr ? account->spec.auth.password_hash : decoy, r.password);
+    const bool password_ok =
+        verify_password(account != nullptr ? account->spec.auth.password_hash : decoy, r.password);
     std::optional<std::int64_t> step;
     if (account != nullptr && !account->spec.auth.totp_key.empty()) {
       step = verify_totp(account->spec.auth.totp_key, r.otp_code, now);
@@ -302,8 +314,8 @@ struct auth_core::handlers {
     if (r.ttl_seconds > 0) ttl = seconds{r.ttl_seconds};
     auto cert = sign_user_certificate(core.cas_, *key, r.user, account->logins(), ttl, {}, now);
     if (!cert) return fail(api_errc::bad_parameter, cert.message());
-    return ssh_login_reply{r.user, std::move(*cert), core.cas_.cluster_name,
-                           {core.cas_.host.pub().authorized_key()}};
+    return ssh_login_reply{
+        r.user, std::move(*cert), core.cas_.cluster_name, {core.cas_.host.pub().authorized_key()}};
   }
 
   api_reply operator()(audit_query_request& r) {
@@ -342,7 +354,9 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
   if (!options_.audit_dir.empty()) audit_ = std::make_unique<audit_file>(options_.audit_dir);
 }
 
-tp::status auth_core::start(sys_time now) { return tokens_.load(now); }
+tp::status auth_core::start(sys_time now) {
+  return tokens_.load(now);
+}
 
 void auth_core::record_login(const ssh_login_request& r, bool success, const std::string& error,
                              sys_time now) {

@@ -1,7 +1,7 @@
 #include "actors/auth/auth_server.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <algorithm>
 #include <map>
@@ -28,10 +28,11 @@ struct auth_server_state {
 
 const char* request_name(const api_request& r) {
   static constexpr const char* names[] = {
-      "join",          "ping",           "ca_keys",       "sign_user",   "sign_host",
-      "upsert",        "get",            "delete",        "signup",      "create_token",
-      "list_tokens",   "delete_token",   "heartbeat",     "audit_events", "signup_info",
-      "complete_signup", "ssh_login",  "audit_query",  "audit_verify"};
+      "join",      "ping",         "ca_keys",     "sign_user",
+      "sign_host", "upsert",       "get",         "delete",
+      "signup",    "create_token", "list_tokens", "delete_token",
+      "heartbeat", "audit_events", "signup_info", "complete_signup",
+      "ssh_login", "audit_query",  "audit_verify"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }
@@ -98,7 +99,8 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
             spdlog::info("{} {} ({}) is online at {}", beat->role, beat->server.spec.hostname,
                          beat->server.meta.name, beat->server.spec.addr);
           }
-          self->send(p, heartbeat_atom::value, std::clamp<std::int64_t>(beat->ttl_seconds, 10, 3600));
+          self->send(p, heartbeat_atom::value,
+                     std::clamp<std::int64_t>(beat->ttl_seconds, 10, 3600));
         }
         return reply;
       },

@@ -1,7 +1,7 @@
 #include "actors/auth/auth_service.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <memory>
 

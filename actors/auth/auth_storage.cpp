@@ -8,8 +8,7 @@
 
 namespace tp::actors::auth {
 
-tp::result<std::shared_ptr<persistence::backend>> open_backend(
-    const config::teleport_config& cfg) {
+tp::result<std::shared_ptr<persistence::backend>> open_backend(const config::teleport_config& cfg) {
   const auto& storage = cfg.global.storage;
   if (storage.type != config::storage_type::embedded) {
     return make_error("storage type \"" + storage.type_name +

@@ -7,7 +7,9 @@ namespace {
 
 using namespace tp::messages;
 
-bool is_host(const caller& who) { return who.has_role("node") || who.has_role("proxy"); }
+bool is_host(const caller& who) {
+  return who.has_role("node") || who.has_role("proxy");
+}
 
 std::string who_text(const caller& who) {
   if (who.roles.empty()) return "an unauthenticated client";

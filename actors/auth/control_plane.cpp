@@ -1,7 +1,7 @@
 #include "actors/auth/control_plane.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <mutex>
 #include <unordered_map>
@@ -121,9 +121,13 @@ tp::result<std::unique_ptr<control_plane>> control_plane::start(
   return cp;
 }
 
-control_plane::~control_plane() { stop(); }
+control_plane::~control_plane() {
+  stop();
+}
 
-std::uint16_t control_plane::port() const { return server_ ? server_->port() : 0; }
+std::uint16_t control_plane::port() const {
+  return server_ ? server_->port() : 0;
+}
 
 void control_plane::stop() {
   if (server_) server_->stop();

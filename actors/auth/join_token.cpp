@@ -11,9 +11,10 @@ caf::behavior join_token(caf::event_based_actor* self, caf::actor auth_server, s
                          std::chrono::system_clock::time_point expires) {
   const auto left = std::max(expires - std::chrono::system_clock::now(),
                              std::chrono::system_clock::duration::zero());
-  self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(left) +
-                               std::chrono::milliseconds{1},
-                     expire_atom::value);
+  self->delayed_send(
+      self,
+      std::chrono::duration_cast<std::chrono::milliseconds>(left) + std::chrono::milliseconds{1},
+      expire_atom::value);
   return {[=](expire_atom) {
     self->send(auth_server, expire_atom::value, token);
     self->quit();

@@ -26,15 +26,23 @@ db_result<std::string> key_of(messages::resource_kind kind, const std::string& n
 std::optional<std::string> resource_prefix(messages::resource_kind kind) {
   using k = messages::resource_kind;
   switch (kind) {
-    case k::user: return "/users";
-    case k::role: return "/roles";
-    case k::node: return "/nodes/default";
-    case k::trusted_cluster: return "/trusted_clusters";
-    case k::github: return "/connectors/github";
-    case k::saml: return "/connectors/saml";
-    case k::oidc: return "/connectors/oidc";
+    case k::user:
+      return "/users";
+    case k::role:
+      return "/roles";
+    case k::node:
+      return "/nodes/default";
+    case k::trusted_cluster:
+      return "/trusted_clusters";
+    case k::github:
+      return "/connectors/github";
+    case k::saml:
+      return "/connectors/saml";
+    case k::oidc:
+      return "/connectors/oidc";
     case k::cert_authority:
-    case k::token: return std::nullopt;
+    case k::token:
+      return std::nullopt;
   }
   return std::nullopt;
 }

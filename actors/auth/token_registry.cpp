@@ -11,7 +11,9 @@ namespace {
 
 constexpr std::string_view prefix = "/tokens";
 
-std::string key_of(std::string_view digest) { return std::string(prefix) + "/" + std::string(digest); }
+std::string key_of(std::string_view digest) {
+  return std::string(prefix) + "/" + std::string(digest);
+}
 
 std::int64_t unix_seconds(sys_time t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -26,18 +28,16 @@ tp::status check_token_text(std::string_view token) {
     return tp::make_error("a token must be 8 to 256 characters long");
   }
   for (unsigned char c : token) {
-    if (c <= 0x20 || c >= 0x7f) return tp::make_error("a token must be printable ASCII without spaces");
+    if (c <= 0x20 || c >= 0x7f)
+      return tp::make_error("a token must be printable ASCII without spaces");
   }
   return {};
 }
 
 nlohmann::json to_json(const token_record& rec) {
-  return {{"token", rec.token},
-          {"kind", rec.signup ? "signup" : "join"},
-          {"roles", rec.roles},
-          {"expires", rec.expires ? unix_seconds(*rec.expires) : 0},
-          {"user", rec.user},
-          {"logins", rec.logins},
+  return {{"token", rec.token},    {"kind", rec.signup ? "signup" : "join"},
+          {"roles", rec.roles},    {"expires", rec.expires ? unix_seconds(*rec.expires) : 0},
+          {"user", rec.user},      {"logins", rec.logins},
           {"otp_key", rec.otp_key}};
 }
 
@@ -115,7 +115,8 @@ tp::result<token_record> token_registry::create_join(const messages::create_toke
   if (rec.roles.empty()) rec.roles = {"node"};
   for (const auto& r : rec.roles) {
     if (!valid_join_role(r)) {
-      return tp::make_error("unknown role \"" + r + "\": expected node, proxy, auth or trusted_cluster");
+      return tp::make_error("unknown role \"" + r +
+                            "\": expected node, proxy, auth or trusted_cluster");
     }
   }
   std::sort(rec.roles.begin(), rec.roles.end());
@@ -132,8 +133,8 @@ tp::result<token_record> token_registry::create_join(const messages::create_toke
   return rec;
 }
 
-tp::result<token_record> token_registry::create_signup(
-    const messages::create_signup_request& req, std::string otp_key, sys_time now) {
+tp::result<token_record> token_registry::create_signup(const messages::create_signup_request& req,
+                                                       std::string otp_key, sys_time now) {
   token_record rec;
   rec.otp_key = std::move(otp_key);
   rec.signup = true;
@@ -175,8 +176,7 @@ std::vector<messages::token_info> token_registry::list(sys_time now) const {
     if (rec.expires && *rec.expires <= now) continue;
     out.push_back(to_info(rec));
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.token < b.token; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.token < b.token; });
   return out;
 }
 
@@ -198,8 +198,8 @@ tp::status token_registry::remove(std::string_view token) {
 }
 
 std::size_t token_registry::expire(sys_time now) {
-  return std::erase_if(by_digest_,
-                       [&](const auto& kv) { return kv.second.expires && *kv.second.expires <= now; });
+  return std::erase_if(
+      by_digest_, [&](const auto& kv) { return kv.second.expires && *kv.second.expires <= now; });
 }
 
 std::optional<sys_time> token_registry::expiry_of(std::string_view token) const {

@@ -33,7 +33,7 @@ inline constexpr std::chrono::hours max_join_token_ttl{24 * 365};
 struct token_record {
   std::string token;
   bool signup = false;
-  std::vector<std::string> roles;  // join: node/proxy/auth/trusted_cluster; signup: user roles
+  std::vector<std::string> roles;   // join: node/proxy/auth/trusted_cluster; signup: user roles
   std::optional<sys_time> expires;  // none: static
   std::string user;                 // signup only
   std::vector<std::string> logins;  // signup only
@@ -42,7 +42,8 @@ struct token_record {
 
 class token_registry {
  public:
-  token_registry(std::shared_ptr<persistence::backend> db, std::vector<config::static_token> statics);
+  token_registry(std::shared_ptr<persistence::backend> db,
+                 std::vector<config::static_token> statics);
 
   // Reads the stored tokens, dropping expired or unreadable records.
   tp::status load(sys_time now);

@@ -17,9 +17,9 @@ tp::result<join_keys> generate_join_keys() {
 }
 
 tp::result<messages::join_request> make_join_request(const join_keys& keys, std::string token,
-                                                      std::string role, std::string host_id,
-                                                      std::string nodename,
-                                                      std::vector<std::string> principals) {
+                                                     std::string role, std::string host_id,
+                                                     std::string nodename,
+                                                     std::vector<std::string> principals) {
   auto tls_pub = keys.tls.public_part().to_pem();
   if (!tls_pub) return tls_pub.err();
   messages::join_request req;
@@ -56,13 +56,14 @@ tp::result<identity> identity_from_join(const messages::join_reply& reply, const
 
 tp::result<identity> join_cluster(const join_params& p) {
   if (p.token.empty()) {
-    return tp::make_error("this host has no identity yet: pass --token (from `tctl nodes add`) "
-                          "to join the cluster");
+    return tp::make_error(
+        "this host has no identity yet: pass --token (from `tctl nodes add`) "
+        "to join the cluster");
   }
   auto keys = generate_join_keys();
   if (!keys) return keys.err();
-  auto req = make_join_request(*keys, p.token, p.role, p.host_id, p.nodename,
-                               p.additional_principals);
+  auto req =
+      make_join_request(*keys, p.token, p.role, p.host_id, p.nodename, p.additional_principals);
   if (!req) return req.err();
 
   const std::string where = p.auth_host + ":" + std::to_string(p.auth_port);
@@ -85,14 +86,15 @@ tp::result<identity> join_cluster(const join_params& p) {
       continue;
     }
     if (pin.empty()) {
-      spdlog::warn("no CA pin given: trusting the auth server's CA {} on first use; pass "
-                   "--ca-pin (see `tctl status`) to verify it",
-                   (*client)->server_ca_pin());
+      spdlog::warn(
+          "no CA pin given: trusting the auth server's CA {} on first use; pass "
+          "--ca-pin (see `tctl status`) to verify it",
+          (*client)->server_ca_pin());
     }
     auto reply = (*client)->call_as(*req);
     if (!reply) {
-      return tp::make_error("the auth server at " + where + " refused to join this host: " +
-                            reply.message());
+      return tp::make_error("the auth server at " + where +
+                            " refused to join this host: " + reply.message());
     }
     if (reply->role != p.role || reply->host_id != p.host_id) {
       return tp::make_error("the auth server answered with an identity for another host");

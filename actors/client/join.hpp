@@ -21,9 +21,9 @@ struct join_keys {
 };
 tp::result<join_keys> generate_join_keys();
 tp::result<messages::join_request> make_join_request(const join_keys& keys, std::string token,
-                                                      std::string role, std::string host_id,
-                                                      std::string nodename,
-                                                      std::vector<std::string> principals);
+                                                     std::string role, std::string host_id,
+                                                     std::string nodename,
+                                                     std::vector<std::string> principals);
 
 // The identity to store from a join reply and the keys that were certified.
 tp::result<identity> identity_from_join(const messages::join_reply& reply, const join_keys& keys,

@@ -1,7 +1,7 @@
 #include "actors/host/heartbeat.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <deque>
 #include <random>

@@ -36,7 +36,7 @@ messages::node announced_node(const config::teleport_config& cfg, const identity
 // 30s, plus up to 50% jitter from `jitter_fraction` in [0, 1).
 std::chrono::milliseconds reconnect_delay(unsigned failures, double jitter_fraction);
 
-caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg,
-                           identity id, std::string role);
+caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg, identity id,
+                           std::string role);
 
 }  // namespace tp::actors

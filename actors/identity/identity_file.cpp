@@ -1,7 +1,7 @@
 #include "actors/identity/identity_file.hpp"
 
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -84,8 +84,10 @@ tp::result<std::string> load_or_create_host_id(const std::string& data_dir) {
     auto text = transport::read_small_file(path, 256);
     if (!text) return text.err();
     std::string id = *text;
-    while (!id.empty() && (id.back() == '\n' || id.back() == '\r' || id.back() == ' ')) id.pop_back();
-    if (id.empty()) return tp::make_error(path.string() + " is empty; delete it to get a new host ID");
+    while (!id.empty() && (id.back() == '\n' || id.back() == '\r' || id.back() == ' '))
+      id.pop_back();
+    if (id.empty())
+      return tp::make_error(path.string() + " is empty; delete it to get a new host ID");
     return id;
   }
   std::string id = random_uuid();

@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -20,7 +20,8 @@ tp::result<std::string> run_label_command(const std::vector<std::string>& argv,
                                           std::chrono::milliseconds timeout) {
   if (argv.empty()) return tp::make_error("no command");
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return tp::make_error(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return tp::make_error(std::string("pipe: ") + std::strerror(errno));
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -95,8 +96,8 @@ caf::behavior label_command(caf::event_based_actor* self, caf::actor report_to,
                             config::command_label label) {
   self->send(self, run_atom::value);
   return {[=](run_atom) {
-    auto value = run_label_command(label.command, std::min<std::chrono::milliseconds>(
-                                                      label.period, label_command_timeout));
+    auto value = run_label_command(
+        label.command, std::min<std::chrono::milliseconds>(label.period, label_command_timeout));
     if (value) {
       self->send(report_to, label_atom::value, label.name, *value);
     } else {

@@ -23,7 +23,8 @@ using nlohmann::json;
 using namespace tp::transport;
 
 std::string addr(const std::string& host, std::uint16_t port) {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 // Reads ~/.tsh/environment as its owner would see it: no symlinks, owned by
@@ -32,13 +33,14 @@ std::vector<std::string> user_environment(const os_user& user) {
   const std::string path = user.home + "/.tsh/environment";
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return {};
-  struct stat st{};
+  struct stat st {};
   std::vector<std::string> out;
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == user.uid &&
       st.st_size < 64 * 1024) {
     std::string text(static_cast<std::size_t>(st.st_size), '\0');
     const ssize_t n = ::read(fd, text.data(), text.size());
-    if (n > 0) out = parse_environment_file(std::string_view(text.data(), static_cast<std::size_t>(n)));
+    if (n > 0)
+      out = parse_environment_file(std::string_view(text.data(), static_cast<std::size_t>(n)));
   }
   ::close(fd);
   return out;
@@ -75,10 +77,14 @@ struct session_context {
   std::string nodename;
 
   json event(const std::string& type) const {
-    return json{{"event", type},         {"user", perms.cluster_user},
-                {"login", login},        {"addr.remote", remote},
-                {"addr.local", local},   {"server_id", server_id},
-                {"server_hostname", nodename}, {"namespace", "default"}};
+    return json{{"event", type},
+                {"user", perms.cluster_user},
+                {"login", login},
+                {"addr.remote", remote},
+                {"addr.local", local},
+                {"server_id", server_id},
+                {"server_hostname", nodename},
+                {"namespace", "default"}};
   }
 };
 
@@ -87,7 +93,9 @@ class audited_channel : public process_channel {
  public:
   audited_channel(process_channel_options o, std::shared_ptr<const session_context> ctx,
                   std::shared_ptr<session_events> session, std::shared_ptr<std::string> size)
-      : process_channel(std::move(o)), ctx_(std::move(ctx)), session_(std::move(session)),
+      : process_channel(std::move(o)),
+        ctx_(std::move(ctx)),
+        session_(std::move(session)),
         size_(std::move(size)) {}
 
   bool on_pty_request(const pty_request& r) override {
@@ -187,7 +195,8 @@ class node_session : public session_handler {
   }
 
   void on_close(const std::string& reason) override {
-    spdlog::debug("ssh session of {} ({}) closed: {}", ctx_->perms.cluster_user, ctx_->login, reason);
+    spdlog::debug("ssh session of {} ({}) closed: {}", ctx_->perms.cluster_user, ctx_->login,
+                  reason);
   }
 
  private:
@@ -273,7 +282,8 @@ std::unique_ptr<session_handler> node_handler::on_authenticated(server_session& 
     auto& n = users_[ctx->perms.cluster_user];
     if (n == 0 && users_.size() > policy_.max_users) {
       users_.erase(ctx->perms.cluster_user);
-      spdlog::warn("refusing {}: max_users ({}) reached", ctx->perms.cluster_user, policy_.max_users);
+      spdlog::warn("refusing {}: max_users ({}) reached", ctx->perms.cluster_user,
+                   policy_.max_users);
       return nullptr;
     }
     ++n;

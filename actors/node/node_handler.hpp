@@ -30,7 +30,7 @@ struct node_policy {
   std::vector<std::string> user_ca_blobs;  // trusted user CA public keys (wire blobs)
   std::string host_id;
   std::string nodename;
-  std::size_t max_users = 250;  // distinct cluster users logged in at once
+  std::size_t max_users = 250;   // distinct cluster users logged in at once
   bool permit_user_env = false;  // read ~/.tsh/environment
   std::string pam_service;       // non-empty: PAM account + session with this service
   std::map<std::string, std::string> subsystems = {{"sftp", "/usr/lib/openssh/sftp-server"}};

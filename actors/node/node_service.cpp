@@ -1,12 +1,12 @@
 #include "actors/node/node_service.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <thread>
 
-#include "actors/host/heartbeat.hpp"
 #include "actors/audit/audit_file.hpp"
+#include "actors/host/heartbeat.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "actors/node/label_command.hpp"
@@ -103,8 +103,7 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
     children.push_back(spawn_label_command(sys, link, label));
   }
   spdlog::info("node: ssh service listening on {}:{} (host {}, {} command label(s))",
-               so.listen_address, rt->server->port(), id->host_id,
-               cfg.ssh_service.commands.size());
+               so.listen_address, rt->server->port(), id->host_id, cfg.ssh_service.commands.size());
   return sys.spawn(node_service, rt, std::move(children));
 }
 

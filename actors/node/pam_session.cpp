@@ -12,7 +12,8 @@ namespace {
 // for certificate logins. Informational messages are accepted.
 int no_prompts(int n, const pam_message** msg, pam_response** resp, void*) {
   if (n <= 0 || n > PAM_MAX_NUM_MSG) return PAM_CONV_ERR;
-  auto* out = static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+  auto* out =
+      static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
   if (out == nullptr) return PAM_BUF_ERR;
   for (int i = 0; i < n; ++i) {
     if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {

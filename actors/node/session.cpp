@@ -18,8 +18,8 @@ std::string now_text() {
 
 struct session_state {
   std::string sid;
-  std::string started;        // RFC 3339, set by session.start
-  std::string size;           // "cols:rows" of the terminal, when there is one
+  std::string started;  // RFC 3339, set by session.start
+  std::string size;     // "cols:rows" of the terminal, when there is one
   std::uint64_t events = 0;
   static inline const char* name = "session";
 };

@@ -1,12 +1,12 @@
 #include "actors/process/daemon.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "actors/process/data_dir.hpp"
@@ -49,8 +49,9 @@ int run_daemon(const config::teleport_config& cfg) {
 
   const auto roles = enabled_roles(cfg);
   if (roles.empty()) {
-    spdlog::error("no services enabled: enable auth_service, ssh_service or proxy_service, "
-                  "or pass --roles");
+    spdlog::error(
+        "no services enabled: enable auth_service, ssh_service or proxy_service, "
+        "or pass --roles");
     return 1;
   }
   if (auto st = ensure_private_dir(cfg.global.data_dir); !st) {
@@ -103,9 +104,10 @@ int run_daemon(const config::teleport_config& cfg) {
       } else {
         // Graceful restart (HUP/USR2) forks a new daemon in Teleport; it needs
         // listener hand-over, which arrives with the network services.
-        spdlog::warn("received {}: graceful restart is not available in this version; "
-                     "send SIGTERM and start again",
-                     sig == SIGHUP ? "SIGHUP" : "SIGUSR2");
+        spdlog::warn(
+            "received {}: graceful restart is not available in this version; "
+            "send SIGTERM and start again",
+            sig == SIGHUP ? "SIGHUP" : "SIGUSR2");
       }
     }
     for (auto& svc : services) caf::anon_send_exit(svc, caf::exit_reason::user_shutdown);

@@ -1,12 +1,12 @@
 #include "actors/process/logging.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <syslog.h>
+#include <algorithm>
 
 namespace tp::actors {
 namespace {

@@ -1,7 +1,7 @@
 #include "actors/process/service.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/auth/auth_service.hpp"
 #include "actors/node/node_service.hpp"

@@ -64,7 +64,8 @@ std::optional<proxy_target> parse_proxy_subsystem(const std::string& name) {
     t.port = static_cast<std::uint16_t>(value);
     rest.resize(colon);
   }
-  if (rest.size() > 2 && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
+  if (rest.size() > 2 && rest.front() == '[' && rest.back() == ']')
+    rest = rest.substr(1, rest.size() - 2);
   if (rest.empty() || rest.size() > 255) return std::nullopt;
   t.host = std::move(rest);
   return t;

@@ -84,8 +84,10 @@ class proxy_channel : public channel_handler {
     if (inner_) inner_->on_eof();
   }
   void on_writable() override {
-    if (inner_) inner_->on_writable();
-    else if (listing_) flush();
+    if (inner_)
+      inner_->on_writable();
+    else if (listing_)
+      flush();
   }
   void on_close() override {
     if (inner_) inner_->on_close();

@@ -1,10 +1,10 @@
 #include "actors/proxy/proxy_service.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
-#include "actors/host/heartbeat.hpp"
 #include "actors/audit/audit_file.hpp"
+#include "actors/host/heartbeat.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "actors/proxy/proxy_handler.hpp"
@@ -48,7 +48,8 @@ caf::behavior node_watcher(caf::stateful_actor<watcher_state>* self,
       if (c) st.client = std::move(*c);
     }
     if (st.client) {
-      auto r = st.client->call_as(messages::get_resources_request{messages::resource_kind::node, "", false});
+      auto r = st.client->call_as(
+          messages::get_resources_request{messages::resource_kind::node, "", false});
       if (r) {
         std::vector<messages::node> nodes;
         for (auto& item : r->items) {
@@ -148,7 +149,8 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
     ctx->ssh_public_addr = cfg.proxy_service.ssh_public_addr.front().to_string();
   }
   ctx->proxy_host_key = host_key->pub().authorized_key();
-  ctx->second_factor = std::string(config::to_string(cfg.auth_service.authentication.second_factor));
+  ctx->second_factor =
+      std::string(config::to_string(cfg.auth_service.authentication.second_factor));
   web_server_options wo;
   wo.bind_address = cfg.proxy_service.web_listen_addr.host;
   wo.port = cfg.proxy_service.web_listen_addr.port;

@@ -33,12 +33,23 @@ std::string html_escape(const std::string& in) {
   std::string out;
   for (char ch : in) {
     switch (ch) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
@@ -54,16 +65,18 @@ bool valid_token_text(const std::string& t) {
 
 web_response ping(const web_context& c) {
   return json_response(
-      200, json{{"auth", {{"type", c.auth_type}, {"second_factor", c.second_factor}}},
-                {"proxy", {{"ssh", {{"listen_addr", c.ssh_listen_addr},
-                                    {"public_addr", c.ssh_public_addr}}}}},
-                {"server_version", c.server_version},
-                {"cluster_name", c.cluster_name},
-                {"proxy_host_key", c.proxy_host_key}});
+      200,
+      json{{"auth", {{"type", c.auth_type}, {"second_factor", c.second_factor}}},
+           {"proxy",
+            {{"ssh", {{"listen_addr", c.ssh_listen_addr}, {"public_addr", c.ssh_public_addr}}}}},
+           {"server_version", c.server_version},
+           {"cluster_name", c.cluster_name},
+           {"proxy_host_key", c.proxy_host_key}});
 }
 
 web_response invite(const web_context& c, const std::string& token) {
-  if (!valid_token_text(token)) return error_response(404, "the signup link is invalid or has expired");
+  if (!valid_token_text(token))
+    return error_response(404, "the signup link is invalid or has expired");
   auto info = c.auth->call_as(messages::signup_info_request{token});
   if (!info) return error_response(404, "the signup link is invalid or has expired");
   return json_response(
@@ -81,13 +94,16 @@ web_response complete_signup(const web_context& c, const web_request& req) {
   messages::complete_signup_request r{string_field(*body, "invite_token"),
                                       string_field(*body, "pass"),
                                       string_field(*body, "second_factor_token")};
-  if (!valid_token_text(r.token)) return error_response(404, "the signup link is invalid or has expired");
+  if (!valid_token_text(r.token))
+    return error_response(404, "the signup link is invalid or has expired");
   auto done = c.auth->call_as(std::move(r));
   if (!done) {
     const auto& m = done.message();
-    if (m.rfind("not found", 0) == 0) return error_response(404, "the signup link is invalid or has expired");
+    if (m.rfind("not found", 0) == 0)
+      return error_response(404, "the signup link is invalid or has expired");
     if (m.rfind("bad parameter", 0) == 0) return error_response(400, m.substr(m.find(':') + 2));
-    if (m.rfind("access denied", 0) == 0) return error_response(403, "the second factor code is not valid");
+    if (m.rfind("access denied", 0) == 0)
+      return error_response(403, "the second factor code is not valid");
     if (m.rfind("already exists", 0) == 0) return error_response(409, "this user already exists");
     return error_response(500, "signup failed");
   }
@@ -107,7 +123,8 @@ web_response ssh_certs(const web_context& c, const web_request& req) {
     if (r.ttl_seconds < 0) return error_response(400, "ttl must not be negative");
   }
   r.remote_address = req.remote;
-  if (r.user.empty() || r.public_key.empty()) return error_response(400, "user and pub_key are required");
+  if (r.user.empty() || r.public_key.empty())
+    return error_response(400, "user and pub_key are required");
   auto login = c.auth->call_as(std::move(r));
   if (!login) {
     const auto& m = login.message();
@@ -125,9 +142,8 @@ web_response ssh_certs(const web_context& c, const web_request& req) {
       200, json{{"username", login->user},
                 {"cert", login->ssh_certificate},
                 {"cluster_name", login->cluster_name},
-                {"host_signers",
-                 json::array({json{{"cluster_name", login->cluster_name},
-                                   {"checking_keys", login->host_ca_keys}}})},
+                {"host_signers", json::array({json{{"cluster_name", login->cluster_name},
+                                                   {"checking_keys", login->host_ca_keys}}})},
                 {"proxy_host_key", c.proxy_host_key}});
 }
 
@@ -137,7 +153,8 @@ web_router make_web_router(std::shared_ptr<const web_context> ctx) {
   return [ctx](const web_request& req) -> web_response {
     const std::string path = req.target.substr(0, req.target.find('?'));
     const auto& c = *ctx;
-    if (req.method == "GET" && (path == "/webapi/ping" || path == "/v1/webapi/ping")) return ping(c);
+    if (req.method == "GET" && (path == "/webapi/ping" || path == "/v1/webapi/ping"))
+      return ping(c);
     static const std::string invites = "/v1/webapi/users/invites/";
     if (req.method == "GET" && path.rfind(invites, 0) == 0) {
       return invite(c, path.substr(invites.size()));

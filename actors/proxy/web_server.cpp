@@ -1,11 +1,11 @@
 #include "actors/proxy/web_server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 #include <thread>
 #include <vector>
@@ -65,8 +65,8 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     if (ec == http::error::end_of_stream) return close();
     if (ec) {
       if (ec == http::error::body_limit || ec == http::error::header_limit) {
-        reply(request_type{}, web_response{413, "application/json",
-                                           R"({"error":{"message":"request too large"}})"},
+        reply(request_type{},
+              web_response{413, "application/json", R"({"error":{"message":"request too large"}})"},
               false);
       }
       return;
@@ -107,8 +107,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     http::async_write(stream_, *res,
                       [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec) return;
-                        if (res->keep_alive()) self->read();
-                        else self->close();
+                        if (res->keep_alive())
+                          self->read();
+                        else
+                          self->close();
                       });
   }
 
@@ -167,9 +169,13 @@ struct web_server::impl {
 
 web_server::web_server(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
-web_server::~web_server() { stop(); }
+web_server::~web_server() {
+  stop();
+}
 
-std::uint16_t web_server::port() const { return impl_->port; }
+std::uint16_t web_server::port() const {
+  return impl_->port;
+}
 
 void web_server::stop() {
   if (!impl_ || impl_->stopped) return;

@@ -67,8 +67,10 @@ tp::result<std::pair<std::string, std::string>> load_or_create_web_tls(
   const std::string chain = *leaf_pem + *ca_pem;
   if (auto st = transport::write_file_atomically(key_file, *key_pem, 0600); !st) return st.err();
   if (auto st = transport::write_file_atomically(cert_file, chain, 0600); !st) return st.err();
-  spdlog::warn("proxy: no https_cert_file set; generated a self-signed certificate in {} "
-               "(clients need --insecure)", cert_file);
+  spdlog::warn(
+      "proxy: no https_cert_file set; generated a self-signed certificate in {} "
+      "(clients need --insecure)",
+      cert_file);
   return std::make_pair(chain, std::move(*key_pem));
 }
 

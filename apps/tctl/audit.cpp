@@ -18,7 +18,8 @@ tp::result<std::int64_t> parse_when(const std::string& text, const char* flag) {
     const auto now = std::chrono::system_clock::now() - *d;
     return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   }
-  return tp::make_error(std::string(flag) + ": use a time like 2026-11-24T10:00:00Z or a duration like 1h");
+  return tp::make_error(std::string(flag) +
+                        ": use a time like 2026-11-24T10:00:00Z or a duration like 1h");
 }
 
 }  // namespace

@@ -72,8 +72,8 @@ int cmd_auth_sign(context& ctx, const sign_flags& flags) {
   } else {
     auto names = split(flags.host);
     if (names.empty()) return fail("--host: name at least one host");
-    cert = ctx.client->call_as(
-        sign_host_request{std::move(names), key->pub().authorized_key(), ttl});
+    cert =
+        ctx.client->call_as(sign_host_request{std::move(names), key->pub().authorized_key(), ttl});
   }
   if (!cert) return fail(cert.message());
 
@@ -88,8 +88,8 @@ int cmd_auth_sign(context& ctx, const sign_flags& flags) {
       !st) {
     return fail(st.message());
   }
-  if (auto st = transport::write_file_atomically(out + "-cert.pub", cert->ssh_certificate + "\n",
-                                                 0644);
+  if (auto st =
+          transport::write_file_atomically(out + "-cert.pub", cert->ssh_certificate + "\n", 0644);
       !st) {
     return fail(st.message());
   }

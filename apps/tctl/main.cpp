@@ -1,7 +1,7 @@
 // tctl: the cluster administration tool (manual: "Admin Guide"). Talks to the
 // auth service over the control plane with the admin identity in data_dir.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <functional>
 #include <iostream>
@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   on(nodes_add, [](context& c) { return cmd_nodes_add(c, add_flags); });
   on(nodes->add_subcommand("ls", "List all active SSH nodes"), cmd_nodes_ls);
 
-  auto* tokens = app.add_subcommand("tokens", "List or revoke invitation tokens")
-                     ->require_subcommand(1);
+  auto* tokens =
+      app.add_subcommand("tokens", "List or revoke invitation tokens")->require_subcommand(1);
   on(tokens->add_subcommand("ls", "List invitation tokens"), cmd_tokens_ls);
   auto* tokens_del = tokens->add_subcommand("del", "Delete (revoke) a token");
   tokens_del->alias("rm");
@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   auto* sign = auth->add_subcommand("sign", "Create an identity file(s) for a given user or host");
   sign->add_option("--user", sf.user, "User name");
   sign->add_option("--host", sf.host, "Host names, comma separated");
-  sign->add_option("-o,--out", sf.out, "Output path of the key; the certificate goes to <out>-cert.pub")
+  sign->add_option("-o,--out", sf.out,
+                   "Output path of the key; the certificate goes to <out>-cert.pub")
       ->required();
   sign->add_option("--format", sf.format, "openssh (default) or file");
   sign->add_option("--ttl", sf.ttl, "Certificate lifetime, e.g. 1h");

@@ -15,10 +15,14 @@ int main(int argc, char** argv) {
   std::string identity_file, server, op, name;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--identity" && i + 1 < argc) identity_file = argv[++i];
-    else if (a == "--auth-server" && i + 1 < argc) server = argv[++i];
-    else if (op.empty()) op = a;
-    else name = a;
+    if (a == "--identity" && i + 1 < argc)
+      identity_file = argv[++i];
+    else if (a == "--auth-server" && i + 1 < argc)
+      server = argv[++i];
+    else if (op.empty())
+      op = a;
+    else
+      name = a;
   }
   if (identity_file.empty() || server.empty() || op.empty()) {
     std::cerr << "usage: tp_auth_call --identity FILE --auth-server HOST:PORT "

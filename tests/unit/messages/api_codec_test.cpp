@@ -43,8 +43,13 @@ node sample_node() {
 }  // namespace
 
 TEST_CASE("every request survives the wire", "[api_codec]") {
-  check_request_round_trip(join_request{"tok", "node", "id-1", "luna", {"10.0.0.5"},
-                                        "ssh-ed25519 AAAA", "-----BEGIN PUBLIC KEY-----"});
+  check_request_round_trip(join_request{"tok",
+                                        "node",
+                                        "id-1",
+                                        "luna",
+                                        {"10.0.0.5"},
+                                        "ssh-ed25519 AAAA",
+                                        "-----BEGIN PUBLIC KEY-----"});
   check_request_round_trip(ping_request{});
   check_request_round_trip(ca_keys_request{});
   check_request_round_trip(sign_user_request{"joe", "ssh-ed25519 AAAA", 3600});
@@ -78,7 +83,9 @@ TEST_CASE("every reply survives the wire", "[api_codec]") {
 
 TEST_CASE("malformed payloads are errors", "[api_codec]") {
   const auto good = encode_request(1, api_request{sign_user_request{"joe", "key", 60}});
-  SECTION("empty") { CHECK_FALSE(decode_request({}).ok()); }
+  SECTION("empty") {
+    CHECK_FALSE(decode_request({}).ok());
+  }
   SECTION("truncated at every length") {
     for (std::size_t n = 0; n < good.size(); ++n) {
       CHECK_FALSE(decode_request({good.data(), n}).ok());
@@ -105,7 +112,7 @@ TEST_CASE("malformed payloads are errors", "[api_codec]") {
   }
   SECTION("a huge declared string length") {
     std::vector<char> bytes(8, 0);
-    bytes.push_back(3);  // sign_user_request
+    bytes.push_back(3);                                                    // sign_user_request
     for (int i = 0; i < 9; ++i) bytes.push_back(static_cast<char>(0xff));  // varint ~2^63
     bytes.push_back(1);
     CHECK_FALSE(decode_request({bytes.data(), bytes.size()}).ok());
@@ -132,9 +139,14 @@ TEST_CASE("random mutations of requests never crash the decoder", "[api_codec][f
     for (int e = 0; e < edits; ++e) {
       const auto pos = rng() % bytes.size();
       switch (rng() % 3) {
-        case 0: bytes[pos] = static_cast<char>(rng()); break;
-        case 1: bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(pos)); break;
-        default: bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos), static_cast<char>(rng()));
+        case 0:
+          bytes[pos] = static_cast<char>(rng());
+          break;
+        case 1:
+          bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(pos));
+          break;
+        default:
+          bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(pos), static_cast<char>(rng()));
       }
       if (bytes.empty()) bytes.push_back(0);
     }

@@ -88,9 +88,9 @@ TEST_CASE("event queries filter by time, type and limit", "[audit]") {
   const std::string log = (dir / "log").string();
   audit_file f(log);
   REQUIRE(f.append("2026-11-23", {ev("exec", "2026-11-23T23:59:59Z")}));
-  REQUIRE(f.append("2026-11-24", {ev("session.start", "2026-11-24T10:00:00Z"),
-                                  ev("exec", "2026-11-24T10:00:01Z"),
-                                  ev("exec", "2026-11-24T12:00:00Z")}));
+  REQUIRE(f.append("2026-11-24",
+                   {ev("session.start", "2026-11-24T10:00:00Z"), ev("exec", "2026-11-24T10:00:01Z"),
+                    ev("exec", "2026-11-24T12:00:00Z")}));
   const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{1795600000}};
   const std::int64_t t_24_0 = 1795478400;  // 2026-11-24T00:00:00Z
   messages::audit_query_request q;

@@ -29,8 +29,7 @@ struct fixture {
     config::static_token st;
     st.roles = {config::system_role::node};
     st.value = "static-node-token";
-    core = std::make_unique<auth_core>(db, std::move(*cas),
-                                       auth_core_options{"9.9.9", {st}, ""});
+    core = std::make_unique<auth_core>(db, std::move(*cas), auth_core_options{"9.9.9", {st}, ""});
     REQUIRE(core->start());
   }
 
@@ -53,8 +52,8 @@ struct fixture {
   join_request join_as(std::string token, std::string role, std::string host) {
     auto keys = actors::generate_join_keys();
     REQUIRE(keys);
-    auto req = actors::make_join_request(*keys, std::move(token), std::move(role),
-                                         std::move(host), "luna", {"10.1.2.3"});
+    auto req = actors::make_join_request(*keys, std::move(token), std::move(role), std::move(host),
+                                         "luna", {"10.1.2.3"});
     REQUIRE(req);
     return *req;
   }
@@ -132,14 +131,17 @@ TEST_CASE("resources: create, refuse duplicates, hide secrets, delete", "[auth_c
   CHECK(dup.code == api_errc::already_exists);
   f.expect<ok_reply>(admin, upsert_resource_request{make_user("joe", {"root"}), false});
 
-  auto plain = f.expect<resources_reply>(admin, get_resources_request{resource_kind::user, "", false});
+  auto plain =
+      f.expect<resources_reply>(admin, get_resources_request{resource_kind::user, "", false});
   REQUIRE(plain.items.size() == 1);
   CHECK(std::get<user>(plain.items[0]).logins() == std::vector<std::string>{"root"});
   CHECK(std::get<user>(plain.items[0]).spec.auth.password_hash.empty());
-  auto secret = f.expect<resources_reply>(admin, get_resources_request{resource_kind::user, "joe", true});
+  auto secret =
+      f.expect<resources_reply>(admin, get_resources_request{resource_kind::user, "joe", true});
   CHECK(std::get<user>(secret.items.at(0)).spec.auth.password_hash == "$argon2id$secret");
 
-  auto cas = f.expect<resources_reply>(admin, get_resources_request{resource_kind::cert_authority, "", false});
+  auto cas = f.expect<resources_reply>(
+      admin, get_resources_request{resource_kind::cert_authority, "", false});
   CHECK(cas.items.size() == 2);
   CHECK(f.expect_error(admin, upsert_resource_request{cas.items[0], false}).code ==
         api_errc::bad_parameter);
@@ -158,7 +160,8 @@ TEST_CASE("heartbeats list a host until its TTL; a node cannot speak for another
   hb.server.spec.addr = "127.0.0.1:3022";
   hb.role = "node";
   f.expect<ok_reply>(node, hb);
-  auto nodes = f.expect<resources_reply>(admin, get_resources_request{resource_kind::node, "", false});
+  auto nodes =
+      f.expect<resources_reply>(admin, get_resources_request{resource_kind::node, "", false});
   REQUIRE(nodes.items.size() == 1);
   CHECK(std::get<messages::node>(nodes.items[0]).spec.hostname == "luna");
 
@@ -273,7 +276,8 @@ TEST_CASE("signup and web login: passwords, TOTP, replay and lockout", "[auth_co
   auto key = transport::key_pair::generate();
   REQUIRE(key);
   auto login = [&](std::string user, std::string pw, std::string otp) {
-    return f.call(proxy, ssh_login_request{user, pw, otp, key->pub().authorized_key(), 600, "1.2.3.4"});
+    return f.call(proxy,
+                  ssh_login_request{user, pw, otp, key->pub().authorized_key(), 600, "1.2.3.4"});
   };
   // The signup's code cannot be replayed; every bad credential reads the same.
   auto replay = login("joe", "password1", code);

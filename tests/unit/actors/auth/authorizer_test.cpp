@@ -18,7 +18,9 @@ heartbeat_request heartbeat_of(const std::string& host, const std::string& role)
   return hb;
 }
 
-bool allowed(const caller& who, api_request r) { return authorize(who, r).ok(); }
+bool allowed(const caller& who, api_request r) {
+  return authorize(who, r).ok();
+}
 
 }  // namespace
 

@@ -6,11 +6,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/unit/actors/test_support.hpp"
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <system_error>
+#include "tests/unit/actors/test_support.hpp"
 
 #include "transport/x509_ca.hpp"
 

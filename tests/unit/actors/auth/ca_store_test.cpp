@@ -4,11 +4,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/unit/actors/test_support.hpp"
 #include <filesystem>
 #include <future>
 #include <string>
 #include <system_error>
+#include "tests/unit/actors/test_support.hpp"
 
 #include "actors/auth/ca_export.hpp"
 #include "messages/resource.hpp"

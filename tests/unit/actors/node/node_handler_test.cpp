@@ -75,7 +75,8 @@ TEST_CASE("the node lets in only certificates of the cluster's user CA", "[node_
 }
 
 TEST_CASE("environment file lines (.tsh/environment)", "[node_handler]") {
-  auto env = parse_environment_file("# comment\nFOO=bar\n\nBAD LINE\n=x\nA_1=two words\r\nno_equals\n");
+  auto env =
+      parse_environment_file("# comment\nFOO=bar\n\nBAD LINE\n=x\nA_1=two words\r\nno_equals\n");
   CHECK(env == std::vector<std::string>{"FOO=bar", "A_1=two words"});
   std::string many;
   for (int i = 0; i < 2000; ++i) many += "V" + std::to_string(i) + "=1\n";

@@ -46,8 +46,9 @@ TEST_CASE("proxy subsystem names", "[node_directory]") {
 
 TEST_CASE("names resolve to exactly one live node", "[node_directory]") {
   node_directory dir("example.test");
-  dir.replace({make_node("id-1", "luna", "10.0.0.1:3022"), make_node("id-2", "mars", "10.0.0.2:3022"),
-               make_node("id-3", "twin", "10.0.0.3:3022"), make_node("id-4", "twin", "10.0.0.4:3022")});
+  dir.replace(
+      {make_node("id-1", "luna", "10.0.0.1:3022"), make_node("id-2", "mars", "10.0.0.2:3022"),
+       make_node("id-3", "twin", "10.0.0.3:3022"), make_node("id-4", "twin", "10.0.0.4:3022")});
   CHECK(dir.resolve("luna")->meta.name == "id-1");
   CHECK(dir.resolve("luna.example.test")->meta.name == "id-1");
   CHECK(dir.resolve("id-2")->spec.hostname == "mars");
