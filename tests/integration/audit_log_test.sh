@@ -28,13 +28,8 @@ YAML
 start_bg "$WORK/teleport.log" "$TP_BIN/teleport" start -c "$WORK/teleport.yaml"
 wait_for 20 grep -q "ssh service listening on" "$WORK/teleport.log" || fail "node did not start"
 wait_for 20 tctl status || fail "tctl status failed"
-printf 'kind: user\nversion: v2\nmetadata:\n  name: alice\nspec:\n  roles: [admin]\n  traits:\n    logins: [%s]\n' \
-  "$LOGIN" >"$WORK/alice.yaml"
-tctl create "$WORK/alice.yaml" >/dev/null || fail "tctl create alice"
-tctl auth sign --user=alice --out="$WORK/alice" --ttl=1h >/dev/null || fail "tctl auth sign"
-python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ssh_key"])' \
-  "$WORK/data/identity/node.json" >"$WORK/hostkey" && chmod 600 "$WORK/hostkey"
-echo "[127.0.0.1]:$SSH_PORT $(ssh-keygen -y -f "$WORK/hostkey")" >"$WORK/known_hosts"
+cluster_user alice "$LOGIN"
+pin_node_key "$WORK/data" "$SSH_PORT"
 node_ssh() {
   timeout 20 ssh -F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
     -o ConnectTimeout=5 -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$WORK/known_hosts" \

@@ -73,3 +73,21 @@ assert_contains() {  # <haystack> <needle> <what>
 assert_not_contains() {
   case "$1" in *"$2"*) fail "$3: did not expect '$2' in: $1" ;; *) ;; esac
 }
+
+# cluster_user <user> <login>: creates the user with `tctl create` (tctl must be a
+# function of the test) and signs a 1h key + certificate at $WORK/<user>.
+cluster_user() {
+  printf 'kind: user\nversion: v2\nmetadata:\n  name: %s\nspec:\n  roles: [admin]\n  traits:\n    logins: [%s]\n' \
+    "$1" "$2" >"$WORK/$1.yaml"
+  tctl create "$WORK/$1.yaml" >/dev/null || fail "tctl create $1"
+  tctl auth sign --user="$1" --out="$WORK/$1" --ttl=1h >/dev/null || fail "tctl auth sign --user=$1"
+}
+
+# pin_node_key <data_dir> <port>: writes $WORK/known_hosts with the host key
+# the node stores in its identity (the key the cluster's host CA certified).
+pin_node_key() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ssh_key"])' \
+    "$1/identity/node.json" >"$WORK/hostkey" && chmod 600 "$WORK/hostkey" ||
+    fail "cannot read the node's host key"
+  echo "[127.0.0.1]:$2 $(ssh-keygen -y -f "$WORK/hostkey")" >"$WORK/known_hosts"
+}

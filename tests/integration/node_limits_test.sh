@@ -29,15 +29,8 @@ YAML
 start_bg "$WORK/teleport.log" "$TP_BIN/teleport" start -c "$WORK/teleport.yaml"
 wait_for 20 grep -q "ssh service listening on" "$WORK/teleport.log" || fail "node did not start"
 wait_for 20 tctl status || fail "tctl status failed"
-for u in alice bob; do
-  printf 'kind: user\nversion: v2\nmetadata:\n  name: %s\nspec:\n  roles: [admin]\n  traits:\n    logins: [%s]\n' \
-    "$u" "$LOGIN" >"$WORK/$u.yaml"
-  tctl create "$WORK/$u.yaml" >/dev/null || fail "tctl create $u"
-  tctl auth sign --user="$u" --out="$WORK/$u" --ttl=1h >/dev/null || fail "tctl auth sign $u"
-done
-python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ssh_key"])' \
-  "$WORK/data/identity/node.json" >"$WORK/hostkey" && chmod 600 "$WORK/hostkey"
-echo "[127.0.0.1]:$SSH_PORT $(ssh-keygen -y -f "$WORK/hostkey")" >"$WORK/known_hosts"
+for u in alice bob; do cluster_user "$u" "$LOGIN"; done
+pin_node_key "$WORK/data" "$SSH_PORT"
 as_user() {  # <user> <command>
   timeout 20 ssh -F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
     -o ConnectTimeout=5 -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$WORK/known_hosts" \

@@ -53,14 +53,8 @@ node_ssh() {
 
 start_node "account required $PAM_MODULES/pam_deny.so
 session required $PAM_MODULES/pam_permit.so"
-printf 'kind: user\nversion: v2\nmetadata:\n  name: alice\nspec:\n  roles: [admin]\n  traits:\n    logins: [%s]\n' \
-  "$LOGIN" >"$WORK/alice.yaml"
-tctl create "$WORK/alice.yaml" >/dev/null || fail "tctl create alice"
-tctl auth sign --user=alice --out="$WORK/alice" --ttl=1h >/dev/null || fail "tctl auth sign"
-host_key="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ssh_key"])' \
-  "$WORK/data/identity/node.json" >"$WORK/hostkey" && chmod 600 "$WORK/hostkey" &&
-  ssh-keygen -y -f "$WORK/hostkey")" || fail "cannot read the node's host key"
-echo "[127.0.0.1]:$SSH_PORT $host_key" >"$WORK/known_hosts"
+cluster_user alice "$LOGIN"
+pin_node_key "$WORK/data" "$SSH_PORT"
 
 # --- account refused by PAM: no login -------------------------------------------
 if node_ssh true </dev/null >"$WORK/deny.out" 2>&1; then fail "PAM account pam_deny let the login in"; fi
