@@ -170,6 +170,36 @@ struct audit_verify_request {
   bool operator==(const audit_verify_request&) const = default;
 };
 
+// A piece of a session recording, sent by the host that records the session
+// (the node, or the proxy in recording proxy mode). `data` is terminal output
+// that belongs at byte `offset` of the session's .session.bytes file; `events`
+// are JSON lines for its .session.log (print events with offset, length and
+// milliseconds since the start, and the session's own events). A chunk sent
+// again after a lost acknowledgement (same offset) is not stored twice.
+struct session_chunk_request {
+  std::string sid;
+  std::uint64_t offset{0};
+  std::string data;
+  std::vector<std::string> events;
+  bool operator==(const session_chunk_request&) const = default;
+};
+
+// Reading a stored recording (`tsh play`): `part` "log" or "bytes", from
+// `offset`; each reply carries at most max_recording_read bytes.
+struct recording_request {
+  std::string sid;
+  std::string part;
+  std::uint64_t offset{0};
+  bool operator==(const recording_request&) const = default;
+};
+inline constexpr std::size_t max_recording_read = 4u << 20;
+
+// Sessions in progress (`tsh sessions ls`, `tsh join`): their session.start
+// events, with the parties that joined since.
+struct list_sessions_request {
+  bool operator==(const list_sessions_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
@@ -177,7 +207,8 @@ using api_request =
                  create_signup_request, create_token_request, list_tokens_request,
                  delete_token_request, heartbeat_request, audit_event_request, signup_info_request,
                  complete_signup_request, ssh_login_request, audit_query_request,
-                 audit_verify_request>;
+                 audit_verify_request, session_chunk_request, recording_request,
+                 list_sessions_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -205,6 +236,8 @@ struct ping_reply {
   std::string user_ca_fingerprint;
   std::string host_ca_fingerprint;
   std::string ca_pin;
+  std::string session_recording;  // "node", "proxy" or "off": where sessions are recorded
+  bool proxy_checks_host_keys = true;
   bool operator==(const ping_reply&) const = default;
 };
 
@@ -276,10 +309,17 @@ struct audit_verify_reply {
   bool operator==(const audit_verify_reply&) const = default;
 };
 
+struct recording_reply {
+  std::string data;
+  std::uint64_t total{0};  // the part's size when it was read
+  bool operator==(const recording_reply&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
-using api_reply = std::variant<api_error, ok_reply, ping_reply, ca_keys, join_reply,
-                               certificate_reply, resources_reply, token_info, tokens_reply,
-                               signup_info, ssh_login_reply, events_reply, audit_verify_reply>;
+using api_reply =
+    std::variant<api_error, ok_reply, ping_reply, ca_keys, join_reply, certificate_reply,
+                 resources_reply, token_info, tokens_reply, signup_info, ssh_login_reply,
+                 events_reply, audit_verify_reply, recording_reply>;
 
 // The reply alternative each request expects (besides api_error).
 template <class Request>
@@ -359,6 +399,18 @@ struct reply_of<audit_query_request> {
 template <>
 struct reply_of<audit_verify_request> {
   using type = audit_verify_reply;
+};
+template <>
+struct reply_of<session_chunk_request> {
+  using type = ok_reply;
+};
+template <>
+struct reply_of<recording_request> {
+  using type = recording_reply;
+};
+template <>
+struct reply_of<list_sessions_request> {
+  using type = events_reply;
 };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;

@@ -439,6 +439,26 @@ typename Inspector::result_type inspect(Inspector& f, audit_verify_reply& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_chunk_request& x) {
+  return f(caf::meta::type_name("session_chunk_request"), x.sid, x.offset, x.data, x.events);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recording_request& x) {
+  return f(caf::meta::type_name("recording_request"), x.sid, x.part, x.offset);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_sessions_request&) {
+  return f(caf::meta::type_name("list_sessions_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, recording_reply& x) {
+  return f(caf::meta::type_name("recording_reply"), x.data, x.total);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, api_request& x) {
   return detail::inspect_variant(f, "api_request", x);
 }
@@ -462,7 +482,8 @@ typename Inspector::result_type inspect(Inspector& f, ca_keys& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ping_reply& x) {
   return f(caf::meta::type_name("ping_reply"), x.cluster_name, x.server_version,
-           x.user_ca_fingerprint, x.host_ca_fingerprint, x.ca_pin);
+           x.user_ca_fingerprint, x.host_ca_fingerprint, x.ca_pin, x.session_recording,
+           x.proxy_checks_host_keys);
 }
 
 template <class Inspector>

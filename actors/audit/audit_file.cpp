@@ -17,6 +17,12 @@ std::string event_text(const nlohmann::json& event) {
   return event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string string_field(const nlohmann::json& event, const char* key) {
+  if (!event.is_object()) return {};
+  auto it = event.find(key);
+  return it != event.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
 std::string event_hash(nlohmann::json event) {
   event.erase("hash");
   return sha256_hex(event_text(event));
@@ -53,6 +59,7 @@ tp::status audit_file::open_day(const std::string& day) {
     else
       last_hash = sha256_hex(last);  // a foreign last line: chain to its bytes
   }
+  if (auto st = sync(); !st) return st;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return tp::make_error("cannot open the audit log " + path + ": " + std::strerror(errno));
@@ -64,6 +71,20 @@ tp::status audit_file::open_day(const std::string& day) {
 }
 
 tp::status audit_file::append(const std::string& day, std::vector<nlohmann::json> events) {
+  if (auto st = write(day, std::move(events)); !st) return st;
+  return sync();
+}
+
+tp::status audit_file::sync() {
+  if (fd_ < 0 || !dirty_) return {};
+  if (::fdatasync(fd_) != 0) {
+    return tp::make_error("syncing the audit log: " + std::string(std::strerror(errno)));
+  }
+  dirty_ = false;
+  return {};
+}
+
+tp::status audit_file::write(const std::string& day, std::vector<nlohmann::json> events) {
   if (events.empty()) return {};
   if (auto st = open_day(day); !st) return st;
   std::string buf;
@@ -84,11 +105,9 @@ tp::status audit_file::append(const std::string& day, std::vector<nlohmann::json
       if (errno == EINTR) continue;
       return tp::make_error("writing the audit log: " + std::string(std::strerror(errno)));
     }
+    dirty_ = true;
     p += n;
     left -= static_cast<std::size_t>(n);
-  }
-  if (::fdatasync(fd_) != 0) {
-    return tp::make_error("syncing the audit log: " + std::string(std::strerror(errno)));
   }
   last_hash_ = std::move(hash);
   return {};

@@ -30,6 +30,11 @@ class audit_file {
   // ("2026-11-24") and syncs once for the batch.
   tp::status append(const std::string& day, std::vector<nlohmann::json> events);
 
+  // The batched form: write() chains and appends without syncing; sync() makes
+  // everything written so far durable (a day change syncs the previous file).
+  tp::status write(const std::string& day, std::vector<nlohmann::json> events);
+  tp::status sync();
+
   const std::string& dir() const { return dir_; }
 
  private:
@@ -39,11 +44,16 @@ class audit_file {
   std::string day_;
   std::string last_hash_;  // of the open day's last line
   int fd_ = -1;
+  bool dirty_ = false;  // written since the last sync
 };
 
 // An event as one line of JSON; invalid UTF-8 (e.g. in a command line) is
 // replaced instead of failing, since events describe what users typed.
 std::string event_text(const nlohmann::json& event);
+
+// A string field of an event, "" when absent or not a string (events come
+// from hosts and disk: never throw on their shape).
+std::string string_field(const nlohmann::json& event, const char* key);
 
 // The "hash" of an event (its JSON with "hash" removed, keys sorted).
 std::string event_hash(nlohmann::json event);

@@ -56,7 +56,7 @@ messages::events_reply query_events(const std::string& dir, const messages::audi
     while (std::getline(in, line)) {
       auto e = nlohmann::json::parse(line, nullptr, false);
       if (!e.is_object() || !e.contains("time") || !e["time"].is_string()) continue;
-      if (!q.event_type.empty() && e.value("event", "") != q.event_type) continue;
+      if (!q.event_type.empty() && string_field(e, "event") != q.event_type) continue;
       auto t = messages::parse_rfc3339(e["time"].get<std::string>());
       if (!t || t->unix_seconds < q.since_unix || t->unix_seconds >= until) continue;
       if (static_cast<std::int64_t>(out.events.size()) >= limit) {

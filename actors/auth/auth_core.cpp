@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/audit/audit_reader.hpp"
 #include "actors/auth/authorizer.hpp"
 #include "actors/auth/ca_export.hpp"
 #include "actors/auth/ca_sign.hpp"
@@ -25,8 +24,6 @@ namespace {
 constexpr std::chrono::hours host_tls_validity{24 * 365 * 5};
 constexpr seconds min_heartbeat_ttl{10};
 constexpr seconds max_heartbeat_ttl{3600};
-constexpr std::size_t max_events_per_request = 1000;
-constexpr std::size_t max_event_bytes = 64 * 1024;
 
 api_reply fail(api_errc code, std::string message) {
   return api_error{code, std::move(message)};
@@ -77,8 +74,13 @@ struct auth_core::handlers {
 
   api_reply operator()(ping_request&) {
     const auto& cas = core.cas_;
-    return ping_reply{cas.cluster_name, core.options_.server_version, cas.user.pub().fingerprint(),
-                      cas.host.pub().fingerprint(), ca_pin(cas)};
+    return ping_reply{cas.cluster_name,
+                      core.options_.server_version,
+                      cas.user.pub().fingerprint(),
+                      cas.host.pub().fingerprint(),
+                      ca_pin(cas),
+                      core.options_.session_recording,
+                      core.options_.proxy_checks_host_keys};
   }
 
   api_reply operator()(ca_keys_request&) { return core.public_cas(); }
@@ -203,38 +205,6 @@ struct auth_core::handlers {
     return ok_reply{};
   }
 
-  api_reply operator()(audit_event_request& r) {
-    if (!core.audit_) return fail(api_errc::internal, "this auth server keeps no audit log");
-    if (r.events.size() > max_events_per_request) {
-      return fail(api_errc::bad_parameter, "too many events in one request");
-    }
-    const std::string now_text = format_rfc3339(timestamp::from_time_point(now));
-    std::map<std::string, std::vector<nlohmann::json>> by_day;
-    for (const auto& text : r.events) {
-      if (text.size() > max_event_bytes)
-        return fail(api_errc::bad_parameter, "audit event too large");
-      auto j = nlohmann::json::parse(text, nullptr, false);
-      if (j.is_discarded() || !j.is_object() || !j.contains("event") || !j["event"].is_string()) {
-        return fail(api_errc::bad_parameter, "an audit event must be a JSON object with \"event\"");
-      }
-      // Hosts speak only for themselves.
-      if (who.has_role("node") || who.has_role("proxy")) j["server_id"] = who.name;
-      if (!j.contains("time") || !j["time"].is_string() ||
-          !parse_rfc3339(j["time"].get<std::string>())) {
-        j["time"] = now_text;
-      }
-      if (!j.contains("uid")) j["uid"] = random_uuid();
-      const std::string day = j["time"].get<std::string>().substr(0, 10);
-      by_day[day].push_back(std::move(j));
-    }
-    for (auto& [day, lines] : by_day) {
-      if (auto st = core.audit_->append(day, std::move(lines)); !st) {
-        return fail(api_errc::internal, st.message());
-      }
-    }
-    return ok_reply{};
-  }
-
   api_reply operator()(signup_info_request& r) {
     const auto* rec = core.tokens_.find_signup(r.token, now);
     if (rec == nullptr)
@@ -318,14 +288,15 @@ struct auth_core::handlers {
         r.user, std::move(*cert), core.cas_.cluster_name, {core.cas_.host.pub().authorized_key()}};
   }
 
-  api_reply operator()(audit_query_request& r) {
-    if (!core.audit_) return fail(api_errc::internal, "this auth server keeps no audit log");
-    return query_events(core.audit_->dir(), r, now);
-  }
-
-  api_reply operator()(audit_verify_request&) {
-    if (!core.audit_) return fail(api_errc::internal, "this auth server keeps no audit log");
-    return audit_verify_reply{verify_audit_dir(core.audit_->dir())};
+  // Served by handle() through the audit store, before dispatch.
+  api_reply operator()(audit_event_request&) { return audit_elsewhere(); }
+  api_reply operator()(session_chunk_request&) { return audit_elsewhere(); }
+  api_reply operator()(audit_query_request&) { return audit_elsewhere(); }
+  api_reply operator()(audit_verify_request&) { return audit_elsewhere(); }
+  api_reply operator()(recording_request&) { return audit_elsewhere(); }
+  api_reply operator()(list_sessions_request&) { return audit_elsewhere(); }
+  static api_reply audit_elsewhere() {
+    return fail(api_errc::internal, "audit requests are served by the audit log");
   }
 
   api_reply operator()(heartbeat_request& r) {
@@ -351,7 +322,7 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
       options_(std::move(options)),
       tokens_(db, options_.static_tokens),
       resources_(db) {
-  if (!options_.audit_dir.empty()) audit_ = std::make_unique<audit_file>(options_.audit_dir);
+  if (!options_.audit_dir.empty()) audit_ = std::make_shared<audit_store>(options_.audit_dir);
 }
 
 tp::status auth_core::start(sys_time now) {
@@ -366,13 +337,14 @@ void auth_core::record_login(const ssh_login_request& r, bool success, const std
                    {"method", "local"},
                    {"success", success},
                    {"addr.remote", r.remote_address},
-                   {"time", format_rfc3339(timestamp::from_time_point(now))},
-                   {"uid", random_uuid()}};
+                   {"time", format_rfc3339(timestamp::from_time_point(now))}};
   if (!error.empty()) e["error"] = error;
-  const std::string day = e["time"].get<std::string>().substr(0, 10);
-  if (auto st = audit_->append(day, {std::move(e)}); !st) {
-    spdlog::error("audit log: {}", st.message());
+  if (audit_sink_) {
+    audit_sink_(std::move(e));
+    return;
   }
+  audit_->stage_own(std::move(e), now);
+  if (auto st = audit_->commit(); !st) spdlog::error("audit log: {}", st.message());
 }
 
 persistence::db_status auth_core::remove_proxy(const std::string& host_id) {
@@ -382,6 +354,14 @@ persistence::db_status auth_core::remove_proxy(const std::string& host_id) {
 
 api_reply auth_core::handle(const caller& who, api_request request, sys_time now) {
   if (auto st = authorize(who, request); !st) return fail(api_errc::access_denied, st.message());
+  if (audit_store::handles(request)) {
+    if (!audit_) return fail(api_errc::internal, "this auth server keeps no audit log");
+    if (!audit_store::writes(request)) return audit_->read(request, now);
+    auto staged = audit_->stage(who, request, now);
+    if (std::holds_alternative<api_error>(staged)) return staged;
+    if (auto st = audit_->commit(); !st) return fail(api_errc::internal, st.message());
+    return staged;
+  }
   return std::visit(handlers{*this, who, now}, request);
 }
 

@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "actors/audit/audit_file.hpp"
+#include <functional>
+
+#include "actors/audit/audit_store.hpp"
 #include "actors/auth/ca_store.hpp"
 #include "actors/auth/credentials.hpp"
 #include "actors/auth/resource_store.hpp"
@@ -20,7 +22,9 @@ namespace tp::actors::auth {
 struct auth_core_options {
   std::string server_version;
   std::vector<config::static_token> static_tokens;
-  std::string audit_dir;  // <data_dir>/log; empty: audit events are refused
+  std::string audit_dir;                   // <data_dir>/log; empty: audit events are refused
+  std::string session_recording = "node";  // announced to hosts in ping replies
+  bool proxy_checks_host_keys = true;
 };
 
 class auth_core {
@@ -53,6 +57,13 @@ class auth_core {
   void record_login(const messages::ssh_login_request& r, bool success, const std::string& error,
                     sys_time now);
 
+  // The audit log (null without audit_dir). The auth_server actor hands it to
+  // the audit_log actor and routes audit requests there; until then (tests)
+  // handle() writes it directly.
+  std::shared_ptr<audit_store> audit() const { return audit_; }
+  // Where auth's own events (user.login) go once the audit_log actor owns the log.
+  void set_audit_sink(std::function<void(nlohmann::json)> sink) { audit_sink_ = std::move(sink); }
+
   // Forgets a proxy's heartbeat record.
   persistence::db_status remove_proxy(const std::string& host_id);
 
@@ -67,7 +78,8 @@ class auth_core {
   auth_core_options options_;
   token_registry tokens_;
   resource_store resources_;
-  std::unique_ptr<audit_file> audit_;
+  std::shared_ptr<audit_store> audit_;
+  std::function<void(nlohmann::json)> audit_sink_;
   login_limiter limiter_;
 };
 

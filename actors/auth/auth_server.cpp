@@ -7,9 +7,13 @@
 #include <map>
 #include <optional>
 
+#include "actors/audit/audit_file.hpp"
+#include "actors/audit/audit_log.hpp"
 #include "actors/auth/auth_atoms.hpp"
+#include "actors/auth/authorizer.hpp"
 #include "actors/auth/join_token.hpp"
 #include "actors/auth/node_presence.hpp"
+#include "actors/host/host_atoms.hpp"
 #include "actors/identity/secrets.hpp"
 #include "messages/api_codec.hpp"
 #include "messages/type_ids.hpp"
@@ -23,16 +27,18 @@ struct auth_server_state {
   std::shared_ptr<auth_core> core;
   std::map<std::string, caf::actor> token_timers;  // sha256(token) -> join_token actor
   std::map<std::string, caf::actor> presence;      // host ID -> node_presence actor
+  caf::actor audit_log;                            // serves the audit requests
   static inline const char* name = "auth_server";
 };
 
 const char* request_name(const api_request& r) {
   static constexpr const char* names[] = {
-      "join",      "ping",         "ca_keys",     "sign_user",
-      "sign_host", "upsert",       "get",         "delete",
-      "signup",    "create_token", "list_tokens", "delete_token",
-      "heartbeat", "audit_events", "signup_info", "complete_signup",
-      "ssh_login", "audit_query",  "audit_verify"};
+      "join",      "ping",         "ca_keys",      "sign_user",
+      "sign_host", "upsert",       "get",          "delete",
+      "signup",    "create_token", "list_tokens",  "delete_token",
+      "heartbeat", "audit_events", "signup_info",  "complete_signup",
+      "ssh_login", "audit_query",  "audit_verify", "session_chunk",
+      "recording", "list_sessions"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }
@@ -62,12 +68,28 @@ void stop_timer(caf::stateful_actor<auth_server_state>* self, const std::string&
 caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
                           std::shared_ptr<auth_core> core_holder) {
   self->state.core = std::move(core_holder);
+  if (auto store = self->state.core->audit()) {
+    auto log = spawn_audit_log(self->system(), store);
+    self->link_to(log);
+    self->state.core->set_audit_sink(
+        [log](nlohmann::json e) { caf::anon_send(log, audit_atom::value, event_text(e)); });
+    self->state.audit_log = std::move(log);
+  }
   for (const auto& t : self->state.core->tokens().list(std::chrono::system_clock::now())) {
     start_timer(self, t.token, t.expires_unix);
   }
   return {
-      [self](caller& who, api_request& request) -> api_reply {
+      [self](caller& who, api_request& request) -> caf::result<api_reply> {
         const char* what = request_name(request);
+        if (self->state.audit_log && audit_store::handles(request)) {
+          if (auto st = authorize(who, request); !st) {
+            spdlog::warn("auth API {} by {} refused: {}", what, who_text(who), st.message());
+            return api_reply{api_error{api_errc::access_denied, st.message()}};
+          }
+          // The audit log answers the caller itself, once the write is durable.
+          self->delegate(self->state.audit_log, std::move(who), std::move(request));
+          return caf::delegated<api_reply>{};
+        }
         std::string deleted_token;
         if (auto* del = std::get_if<delete_token_request>(&request)) deleted_token = del->token;
         if (auto* del = std::get_if<delete_resource_request>(&request);
@@ -106,6 +128,7 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
       },
       [self](offline_atom, const std::string& host) {
         self->state.presence.erase(host);
+        if (self->state.audit_log) self->send(self->state.audit_log, host_gone_atom::value, host);
         auto st = self->state.core->resources().remove(resource_kind::node, host);
         if (st.is(persistence::error_kind::not_found)) st = self->state.core->remove_proxy(host);
         if (st || st.is(persistence::error_kind::not_found)) {

@@ -80,6 +80,8 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   options.server_version = TP_VERSION;
   options.static_tokens = cfg.auth_service.tokens;
   options.audit_dir = cfg.global.data_dir + "/log";
+  options.session_recording = std::string(to_string(cfg.auth_service.session_recording));
+  options.proxy_checks_host_keys = cfg.auth_service.proxy_checks_host_keys;
   auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
   if (auto st = core->start(); !st) return st.err();
   if (auto st = write_admin_identity(*core, cfg.global.data_dir); !st) {

@@ -25,6 +25,11 @@ struct rules {
   bool operator()(const ping_request&) const { return !who.roles.empty(); }
   bool operator()(const ca_keys_request&) const { return is_host(who); }
   bool operator()(const audit_event_request&) const { return is_host(who); }
+  bool operator()(const session_chunk_request&) const { return is_host(who); }
+  // The proxy serves users' playback and session lists (`tsh play`, `tsh sessions ls`).
+  bool operator()(const recording_request&) const { return who.has_role("proxy"); }
+  bool operator()(const list_sessions_request&) const { return who.has_role("proxy"); }
+  bool operator()(const audit_query_request&) const { return who.has_role("proxy"); }
   bool operator()(const heartbeat_request& r) const {
     // A host may only announce itself, in a role its certificate has.
     return is_host(who) && r.server.meta.name == who.name && who.has_role(r.role);

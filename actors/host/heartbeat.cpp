@@ -9,6 +9,7 @@
 #include "actors/client/auth_client.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
+#include "messages/type_ids.hpp"
 #include "transport/ssh_private_key.hpp"
 
 namespace tp::actors {
@@ -16,13 +17,27 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tp_tick")>;
 constexpr std::size_t audit_batch = 500;
+constexpr std::size_t max_merged_chunk = 1u << 20;
+
+std::size_t events_in(const messages::api_request& r) {
+  if (auto* a = std::get_if<messages::audit_event_request>(&r)) return a->events.size();
+  if (auto* c = std::get_if<messages::session_chunk_request>(&r)) return c->events.size();
+  return 0;
+}
+
+std::size_t bytes_in(const messages::api_request& r) {
+  if (auto* c = std::get_if<messages::session_chunk_request>(&r)) return c->data.size();
+  return 0;
+}
 
 struct link_state {
   std::unique_ptr<auth_client> client;
   unsigned failures = 0;
   bool tick_pending = false;
   std::map<std::string, std::string> labels;  // command label -> last value
-  std::deque<std::string> audit_queue;
+  std::deque<messages::api_request> outbox;   // audit event batches and recording chunks
+  std::size_t queued_events = 0;
+  std::size_t queued_bytes = 0;
   std::uint64_t audit_dropped = 0;
   std::mt19937 rng{std::random_device{}()};
   static inline const char* name = "auth_link";
@@ -74,7 +89,7 @@ messages::node announced_node(const config::teleport_config& cfg, const identity
 namespace {
 
 caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_config cfg,
-                        identity id, std::string role) {
+                        identity id, std::string role, std::shared_ptr<cluster_settings> settings) {
   const auto base_node = std::make_shared<const messages::node>(announced_node(cfg, id, role));
   const auto auth = auth_address(cfg);
 
@@ -90,6 +105,13 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
       return false;
     }
     st.client = std::move(*c);
+    if (settings) {
+      if (auto ping = st.client->call_as(messages::ping_request{}, std::chrono::seconds{10})) {
+        settings->record_at_node = ping->session_recording == "node";
+        settings->record_at_proxy = ping->session_recording == "proxy";
+        settings->proxy_checks_host_keys = ping->proxy_checks_host_keys;
+      }
+    }
     return true;
   };
   auto failed = [=](const std::string& what, const std::string& why) {
@@ -99,16 +121,34 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
   };
   auto flush_audit = [=] {
     auto& st = self->state;
-    while (!st.audit_queue.empty() && connected()) {
-      messages::audit_event_request req;
-      const auto n = std::min(st.audit_queue.size(), audit_batch);
-      req.events.assign(st.audit_queue.begin(), st.audit_queue.begin() + n);
-      auto r = st.client->call_as(std::move(req), std::chrono::seconds{10});
-      if (!r) {
+    while (!st.outbox.empty() && connected()) {
+      auto r = st.client->call(st.outbox.front(), std::chrono::seconds{30});
+      if (!r && st.client->is_open()) {
+        // Refused: sending it again would not help.
+        spdlog::error("{}: auth refused {} audit event(s)/{} recording byte(s): {}", role,
+                      events_in(st.outbox.front()), bytes_in(st.outbox.front()), r.message());
+      } else if (!r) {
         failed("sending audit events", r.message());
         return;
       }
-      st.audit_queue.erase(st.audit_queue.begin(), st.audit_queue.begin() + n);
+      st.queued_events -= events_in(st.outbox.front());
+      st.queued_bytes -= bytes_in(st.outbox.front());
+      st.outbox.pop_front();
+    }
+  };
+  // Makes room for `events` more events and `bytes` more recording bytes by
+  // dropping the oldest work, loudly: auth has been away too long.
+  auto make_room = [=](std::size_t events, std::size_t bytes) {
+    auto& st = self->state;
+    while (!st.outbox.empty() && (st.queued_events + events > max_queued_audit_events ||
+                                  st.queued_bytes + bytes > max_queued_recording_bytes)) {
+      const auto n = events_in(st.outbox.front());
+      st.queued_events -= n;
+      st.queued_bytes -= bytes_in(st.outbox.front());
+      st.outbox.pop_front();
+      st.audit_dropped += std::max<std::size_t>(n, 1);
+      spdlog::error("{}: audit queue full while auth is unreachable; dropped {} item(s) so far",
+                    role, st.audit_dropped);
     }
   };
   auto schedule = [=] {
@@ -146,14 +186,37 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
       },
       [=](audit_atom, std::string& event) {
         auto& st = self->state;
-        if (st.audit_queue.size() >= max_queued_audit_events) {
-          st.audit_queue.pop_front();
-          if (st.audit_dropped++ % 1000 == 0) {
-            spdlog::error("{}: audit queue full while auth is unreachable; dropped {} event(s)",
-                          role, st.audit_dropped);
-          }
+        make_room(1, 0);
+        auto* batch = st.outbox.empty()
+                          ? nullptr
+                          : std::get_if<messages::audit_event_request>(&st.outbox.back());
+        if (batch == nullptr || batch->events.size() >= audit_batch) {
+          st.outbox.emplace_back(messages::audit_event_request{});
+          batch = &std::get<messages::audit_event_request>(st.outbox.back());
         }
-        st.audit_queue.push_back(std::move(event));
+        batch->events.push_back(std::move(event));
+        ++st.queued_events;
+        if (st.failures == 0) flush_audit();
+      },
+      [=](messages::api_request& request) {
+        auto* chunk = std::get_if<messages::session_chunk_request>(&request);
+        if (chunk == nullptr) return;
+        auto& st = self->state;
+        make_room(chunk->events.size(), chunk->data.size());
+        st.queued_events += chunk->events.size();
+        st.queued_bytes += chunk->data.size();
+        // Output that waits behind a slow auth travels in fewer, larger chunks.
+        auto* last = st.outbox.empty()
+                         ? nullptr
+                         : std::get_if<messages::session_chunk_request>(&st.outbox.back());
+        if (last != nullptr && last->sid == chunk->sid &&
+            last->offset + last->data.size() == chunk->offset &&
+            last->data.size() + chunk->data.size() <= max_merged_chunk) {
+          last->data += chunk->data;
+          for (auto& e : chunk->events) last->events.push_back(std::move(e));
+        } else {
+          st.outbox.push_back(std::move(request));
+        }
         if (st.failures == 0) flush_audit();
       },
       [=](label_atom, const std::string& name, const std::string& value) {
@@ -165,8 +228,9 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
 }  // namespace
 
 caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg, identity id,
-                           std::string role) {
-  return sys.spawn<caf::detached>(auth_link, cfg, std::move(id), std::move(role));
+                           std::string role, std::shared_ptr<cluster_settings> settings) {
+  return sys.spawn<caf::detached>(auth_link, cfg, std::move(id), std::move(role),
+                                  std::move(settings));
 }
 
 }  // namespace tp::actors

@@ -5,11 +5,19 @@
 // it reconnects with exponential backoff and jitter, so a restarted auth
 // service is not hit by every host at once.
 //
-// Messages: (audit_atom, std::string json) and (label_atom, name, value).
+// Recording chunks (api_request holding a session_chunk_request) share the
+// queue with audit events, in order; consecutive chunks of one session are
+// merged while they wait. A request auth refuses is logged and dropped (it
+// would be refused again); one that fails with the connection is retried.
+//
+// Messages: (audit_atom, std::string json), (api_request chunk) and
+// (label_atom, name, value).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "actors/identity/identity_file.hpp"
@@ -27,6 +35,15 @@ inline constexpr std::chrono::seconds heartbeat_interval{5};
 // A host that stops announcing itself leaves the registry after this long.
 inline constexpr std::chrono::seconds heartbeat_ttl = 3 * heartbeat_interval;
 inline constexpr std::size_t max_queued_audit_events = 100000;
+inline constexpr std::size_t max_queued_recording_bytes = 256u << 20;
+
+// What auth tells its hosts about the cluster (its ping reply), refreshed on
+// every (re)connection; read by the reactor threads.
+struct cluster_settings {
+  std::atomic<bool> record_at_node{true};  // session_recording: node
+  std::atomic<bool> record_at_proxy{false};
+  std::atomic<bool> proxy_checks_host_keys{true};
+};
 
 // The node record a host announces (name = host ID, hostname = nodename).
 messages::node announced_node(const config::teleport_config& cfg, const identity& id,
@@ -37,6 +54,6 @@ messages::node announced_node(const config::teleport_config& cfg, const identity
 std::chrono::milliseconds reconnect_delay(unsigned failures, double jitter_fraction);
 
 caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg, identity id,
-                           std::string role);
+                           std::string role, std::shared_ptr<cluster_settings> settings = nullptr);
 
 }  // namespace tp::actors

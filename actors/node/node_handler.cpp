@@ -92,15 +92,19 @@ struct session_context {
 class audited_channel : public process_channel {
  public:
   audited_channel(process_channel_options o, std::shared_ptr<const session_context> ctx,
-                  std::shared_ptr<session_events> session, std::shared_ptr<std::string> size)
+                  std::shared_ptr<session_events> session, std::shared_ptr<std::string> size,
+                  std::shared_ptr<bool> interactive)
       : process_channel(std::move(o)),
         ctx_(std::move(ctx)),
         session_(std::move(session)),
-        size_(std::move(size)) {}
+        size_(std::move(size)),
+        interactive_(std::move(interactive)) {}
 
   bool on_pty_request(const pty_request& r) override {
+    if (!process_channel::on_pty_request(r)) return false;
     *size_ = std::to_string(r.size.cols) + ":" + std::to_string(r.size.rows);
-    return process_channel::on_pty_request(r);
+    *interactive_ = true;
+    return true;
   }
   bool on_window_change(const pty_size& s) override {
     *size_ = std::to_string(s.cols) + ":" + std::to_string(s.rows);
@@ -114,6 +118,7 @@ class audited_channel : public process_channel {
   std::shared_ptr<const session_context> ctx_;
   std::shared_ptr<session_events> session_;  // the session actor lives while this does
   std::shared_ptr<std::string> size_;
+  std::shared_ptr<bool> interactive_;  // a terminal was granted: output is recorded
 };
 
 class node_session : public session_handler {
@@ -162,6 +167,13 @@ class node_session : public session_handler {
     auto session = node_->open_session(sid);
     auto command = std::make_shared<std::string>();
     auto size = std::make_shared<std::string>();
+    auto interactive = std::make_shared<bool>(false);
+    if (session->recording()) {
+      // Runs on this connection's reactor thread, as the pty request does.
+      o.tap = [session, interactive](std::string_view data, bool) {
+        if (*interactive) session->output(data);
+      };
+    }
     // A command (not a login shell, whose "command" is the shell program).
     auto is_command = [](const std::string& c) { return !c.empty() && c.front() != '/'; };
     o.on_start = [ctx, session, command, size, is_command](pid_t, const std::string& cmd) {
@@ -191,7 +203,8 @@ class node_session : public session_handler {
       end["exitCode"] = code;
       session->post(std::move(end));
     };
-    return std::make_unique<audited_channel>(std::move(o), ctx_, std::move(session), size);
+    return std::make_unique<audited_channel>(std::move(o), ctx_, std::move(session), size,
+                                             interactive);
   }
 
   void on_close(const std::string& reason) override {
@@ -240,6 +253,8 @@ class direct_session : public session_events {
     event["sid"] = sid_;
     node_->emit(std::move(event));
   }
+  void output(std::string_view) override {}
+  bool recording() const override { return false; }
 
  private:
   std::shared_ptr<const node_handler> node_;

@@ -66,11 +66,14 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
   policy.permit_user_env = cfg.ssh_service.permit_user_env;
   if (cfg.ssh_service.pam.enabled) policy.pam_service = cfg.ssh_service.pam.service_name;
 
-  auto link = spawn_heartbeat(sys, cfg, *id, "node");
+  auto settings = std::make_shared<cluster_settings>();
+  auto link = spawn_heartbeat(sys, cfg, *id, "node", settings);
   auto handler = std::make_shared<node_handler>(
       std::move(policy),
       [link](nlohmann::json event) { caf::anon_send(link, audit_atom::value, event_text(event)); },
-      [&sys, link](const std::string& sid) { return spawn_session(sys, link, sid); });
+      [&sys, link, settings](const std::string& sid) {
+        return spawn_session(sys, link, sid, settings->record_at_node.load());
+      });
 
   auto rt = std::make_shared<ssh_runtime>();
   transport::ssh_reactor_options ro;

@@ -66,12 +66,18 @@ TEST_CASE("every request survives the wire", "[api_codec]") {
   check_request_round_trip(list_tokens_request{});
   check_request_round_trip(delete_token_request{"abc"});
   check_request_round_trip(heartbeat_request{sample_node(), "node", 600});
+  check_request_round_trip(
+      session_chunk_request{"sid-1", 65536, std::string("a\0b", 3), {R"({"event":"print"})"}});
+  check_request_round_trip(recording_request{"sid-1", "bytes", 4096});
+  check_request_round_trip(list_sessions_request{});
 }
 
 TEST_CASE("every reply survives the wire", "[api_codec]") {
   check_reply_round_trip(api_error{api_errc::access_denied, "no"});
   check_reply_round_trip(ok_reply{});
-  check_reply_round_trip(ping_reply{"c", "1.0", "SHA256:a", "SHA256:b", "sha256:00"});
+  check_reply_round_trip(
+      ping_reply{"c", "1.0", "SHA256:a", "SHA256:b", "sha256:00", "proxy", false});
+  check_reply_round_trip(recording_reply{std::string("\0\x1b[0m", 5), 1234});
   const ca_keys cas{"c", {"ssh-ed25519 U"}, {"ssh-ed25519 H"}, "PEM"};
   check_reply_round_trip(cas);
   check_reply_round_trip(join_reply{"id", "node", "cert", "tls", cas});
