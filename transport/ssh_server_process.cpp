@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <csignal>
+
 #include "transport/ssh_server_agent.hpp"
 #include "transport/ssh_server_channel.hpp"
 #include "transport/ssh_server_session.hpp"
@@ -167,7 +169,6 @@ void process_channel::on_exit_fd() {
   exited_ = true;
   ch_->loop().unwatch(exit_watch_);
   exit_watch_ = 0;
-  if (opts_.on_exit) opts_.on_exit(*e);
   if (!output_done_ && child_->has_pty())
     drain_timer_ = ch_->loop().schedule(opts_.pty_drain, [this] {
       drain_timer_ = 0;
@@ -187,6 +188,7 @@ void process_channel::finish() {
   drain_timer_ = 0;
   if (pump_) pump_->stop();
   const exit_info& e = *child_->exit();
+  report_exit(e);
   const std::string name = e.signaled ? signal_name(e.signal) : std::string();
   if (e.signaled && !name.empty())
     ch_->send_exit_signal(name, e.core_dumped, "");
@@ -213,7 +215,20 @@ void process_channel::on_signal(std::string_view name) {
   if (sig && child_ && !exited_) (void)child_->signal(sig);
 }
 
+void process_channel::report_exit(const exit_info& e) {
+  if (exit_reported_) return;
+  exit_reported_ = true;
+  if (opts_.on_exit) opts_.on_exit(e);
+}
+
 void process_channel::on_close() {
+  if (child_ && !exit_reported_) {
+    // The client left first: what ran is killed now, as by a terminal hangup.
+    exit_info hangup;
+    hangup.signaled = true;
+    hangup.signal = SIGHUP;
+    report_exit(child_->exit() ? *child_->exit() : hangup);
+  }
   finished_ = true;
   pump_.reset();
   if (ch_ && exit_watch_) ch_->loop().unwatch(exit_watch_);

@@ -47,6 +47,8 @@ struct process_channel_options {
   // The process started (its pid), or could not be started (the request is refused).
   std::function<void(pid_t pid, const std::string& command)> on_start;
   std::function<void(const std::string& error)> on_error;
+  // Once per started process, after its output was sent (or when the channel
+  // closes first: then a hangup if it was still running).
   std::function<void(const exit_info&)> on_exit;
 };
 
@@ -79,6 +81,7 @@ class process_channel : public channel_handler {
   void on_exit_fd();
   void maybe_finish();
   void finish();
+  void report_exit(const exit_info& e);
 
   process_channel_options opts_;
   server_channel* ch_ = nullptr;
@@ -93,6 +96,7 @@ class process_channel : public channel_handler {
   bool exited_ = false;
   bool output_done_ = false;
   bool finished_ = false;
+  bool exit_reported_ = false;
 };
 
 }  // namespace tp::transport

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/host/user_auth.hpp"
+#include "actors/proxy/proxy_queries.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_server_session.hpp"
 #include "transport/ssh_server_socket.hpp"
@@ -54,6 +55,7 @@ class proxy_channel : public channel_handler {
       flush();
       return true;
     }
+    if (is_proxy_query(n)) return start_query(n);
     auto t = parse_proxy_subsystem(n);
     if (!t) return false;
     if (!t->cluster.empty() && t->cluster != proxy_->nodes().cluster_name()) {
@@ -92,8 +94,39 @@ class proxy_channel : public channel_handler {
   void on_close() override {
     if (inner_) inner_->on_close();
   }
+  ~proxy_channel() override {
+    if (query_) query_->channel = nullptr;
+  }
 
  private:
+  // Where a query's answer comes back to: touched on the loop thread only.
+  struct query_slot {
+    proxy_channel* channel = nullptr;
+  };
+
+  bool start_query(const std::string& name) {
+    auto* pool = proxy_->pool();
+    auto auth = proxy_->auth();
+    if (pool == nullptr || !auth) return false;
+    query_ = std::make_shared<query_slot>(query_slot{this});
+    std::weak_ptr<query_slot> slot = query_;
+    auto* loop = &ch_->loop();
+    spdlog::debug("proxy: {} asks {}", ctx_.value("user", ""), name);
+    return pool->submit([slot, loop, auth, name] {
+      auto answer = std::make_shared<query_answer>(answer_proxy_query(*auth, name));
+      loop->post([slot, answer] {
+        if (auto s = slot.lock(); s && s->channel) s->channel->answer(std::move(*answer));
+      });
+    });
+  }
+
+  void answer(query_answer a) {
+    pending_ = std::move(a.output);
+    exit_code_ = a.exit_code;
+    listing_ = true;
+    flush();
+  }
+
   void flush() {
     while (!pending_.empty()) {
       const auto n = ch_->write(pending_);
@@ -102,7 +135,7 @@ class proxy_channel : public channel_handler {
     }
     if (!done_) {
       done_ = true;
-      ch_->send_exit_status(0);
+      ch_->send_exit_status(exit_code_);
       ch_->send_eof();
       ch_->close();
     }
@@ -115,6 +148,8 @@ class proxy_channel : public channel_handler {
   std::string pending_;
   bool listing_ = false;
   bool done_ = false;
+  int exit_code_ = 0;
+  std::shared_ptr<query_slot> query_;
 };
 
 class proxy_session : public session_handler {
@@ -161,11 +196,14 @@ std::string nodes_json(const std::vector<messages::node>& nodes) {
 
 proxy_handler::proxy_handler(std::vector<std::string> user_ca_blobs,
                              std::shared_ptr<node_directory> nodes, std::string server_id,
-                             proxy_audit_sink sink)
+                             proxy_audit_sink sink, std::shared_ptr<auth_pool> auth,
+                             std::shared_ptr<blocking_pool> pool)
     : ca_blobs_(std::move(user_ca_blobs)),
       nodes_(std::move(nodes)),
       server_id_(std::move(server_id)),
-      sink_(std::move(sink)) {}
+      sink_(std::move(sink)),
+      auth_(std::move(auth)),
+      pool_(std::move(pool)) {}
 
 void proxy_handler::emit(json event) const {
   if (sink_) sink_(std::move(event));

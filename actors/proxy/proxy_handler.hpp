@@ -1,7 +1,8 @@
 // The proxy's SSH entry point (port 3023): the same certificate check as a
 // node, then only routing — the proxy runs nothing itself. A session channel
 // may ask for the subsystem "proxy:<host>:<port>" (OpenSSH's ProxyCommand
-// recipe of the manual) or "tp-nodes" (the node list for tsh); a direct-tcpip
+// recipe of the manual), "tp-nodes" (the node list for tsh) or one of the
+// queries of proxy_queries.hpp (sessions, recordings); a direct-tcpip
 // channel (`ssh -J proxy host`) names the host directly. Only registered
 // hosts are dialed, and only by the proxy.
 #pragma once
@@ -18,12 +19,16 @@
 namespace tp::actors {
 
 using proxy_audit_sink = std::function<void(nlohmann::json event)>;
+class auth_pool;
+class blocking_pool;
 
 class proxy_handler : public transport::ssh_server_handler,
                       public std::enable_shared_from_this<proxy_handler> {
  public:
   proxy_handler(std::vector<std::string> user_ca_blobs, std::shared_ptr<node_directory> nodes,
-                std::string server_id, proxy_audit_sink sink);
+                std::string server_id, proxy_audit_sink sink,
+                std::shared_ptr<auth_pool> auth = nullptr,
+                std::shared_ptr<blocking_pool> pool = nullptr);
 
   tp::status authorize(const transport::auth_attempt& a) override;
   std::unique_ptr<transport::session_handler> on_authenticated(
@@ -33,12 +38,16 @@ class proxy_handler : public transport::ssh_server_handler,
   node_directory& nodes() { return *nodes_; }
   void emit(nlohmann::json event) const;
   const std::string& server_id() const { return server_id_; }
+  std::shared_ptr<auth_pool> auth() const { return auth_; }
+  blocking_pool* pool() const { return pool_.get(); }
 
  private:
   std::vector<std::string> ca_blobs_;
   std::shared_ptr<node_directory> nodes_;
   std::string server_id_;
   proxy_audit_sink sink_;
+  std::shared_ptr<auth_pool> auth_;
+  std::shared_ptr<blocking_pool> pool_;
 };
 
 // The JSON `tp-nodes` prints: [{"hostname","id","addr","labels","host_key"}].

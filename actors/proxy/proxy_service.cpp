@@ -7,7 +7,9 @@
 #include "actors/host/heartbeat.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
+#include "actors/proxy/auth_pool.hpp"
 #include "actors/proxy/proxy_handler.hpp"
+#include "actors/proxy/proxy_queries.hpp"
 #include "actors/proxy/web_routes.hpp"
 #include "actors/proxy/web_tls.hpp"
 #include "transport/ssh_private_key.hpp"
@@ -20,10 +22,12 @@ using refresh_atom = caf::atom_constant<caf::atom("tp_nodes")>;
 constexpr std::chrono::seconds node_refresh_interval{2};
 
 struct proxy_runtime {
+  std::shared_ptr<blocking_pool> queries;  // stopped first: its tasks post to the reactor
   std::unique_ptr<transport::ssh_reactor> reactor;
   std::unique_ptr<transport::ssh_server> server;
   std::unique_ptr<web_server> web;
   ~proxy_runtime() {
+    if (queries) queries->stop();
     if (web) web->stop();
     if (server) server->stop();
     server.reset();
@@ -71,6 +75,7 @@ caf::behavior proxy_service(caf::event_based_actor* self, std::shared_ptr<proxy_
                             std::vector<caf::actor> children) {
   for (auto& c : children) self->link_to(c);
   self->attach_functor([rt] {
+    if (rt->queries) rt->queries->stop();
     rt->web.reset();
     rt->server.reset();
     spdlog::info("proxy service stopped");
@@ -115,10 +120,13 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   const auto auth = auth_address(cfg);
   children.push_back(sys.spawn<caf::detached>(node_watcher, dir, auth, *id));
 
+  auto rt = std::make_shared<proxy_runtime>();
+  auto auth_calls = std::make_shared<auth_pool>(auth, *id);
+  rt->queries = std::make_shared<blocking_pool>(2);
   auto handler = std::make_shared<proxy_handler>(
       std::move(ca_blobs), dir, id->host_id,
-      [link](nlohmann::json e) { caf::anon_send(link, audit_atom::value, event_text(e)); });
-  auto rt = std::make_shared<proxy_runtime>();
+      [link](nlohmann::json e) { caf::anon_send(link, audit_atom::value, event_text(e)); },
+      auth_calls, rt->queries);
   transport::ssh_reactor_options ro;
   ro.threads = 2;
   ro.name = "tp-proxy";
@@ -141,7 +149,7 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   rt->server = std::move(*server);
 
   auto ctx = std::make_shared<web_context>();
-  ctx->auth = std::make_shared<auth_pool>(auth, *id);
+  ctx->auth = auth_calls;
   ctx->cluster_name = id->cluster_name;
   ctx->server_version = TP_VERSION;
   ctx->ssh_listen_addr = so.listen_address + ":" + std::to_string(rt->server->port());

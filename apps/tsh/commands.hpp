@@ -39,6 +39,15 @@ struct scp_flags {
 int cmd_scp(const global_flags& g, const scp_flags& f);
 
 int cmd_config(const global_flags& g);
+
+struct play_flags {
+  double speed = 1.0;
+  std::string format = "pty";  // pty (replay on the terminal), json, asciicast
+  std::string target;          // a session ID, or a local <dir>/<sid>.session.log
+};
+int cmd_play(const global_flags& g, const play_flags& f);
+int cmd_recordings_ls(const global_flags& g, const std::string& since, const std::string& until);
+int cmd_sessions_ls(const global_flags& g);
 int cmd_known_hosts(const global_flags& g, const std::string& host, const std::string& port);
 
 }  // namespace tp::apps::tsh

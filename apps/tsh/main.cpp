@@ -15,8 +15,9 @@ using namespace tp::apps::tsh;
 
 namespace {
 
-const std::set<std::string> k_commands = {"login", "logout", "status",  "ls",          "ssh",
-                                          "scp",   "config", "version", "known-hosts", "help"};
+const std::set<std::string> k_commands = {"login", "logout",     "status",  "ls",          "ssh",
+                                          "scp",   "config",     "version", "known-hosts", "help",
+                                          "play",  "recordings", "sessions"};
 
 // `tsh [flags] root@luna cmd` is `tsh ssh`: insert the command name where the first
 // word that is not a flag (or a flag's value) stands, when it is no known command.
@@ -112,6 +113,25 @@ int main(int argc, char** argv) {
   kh->add_option("host", kh_host, "Host name ssh looks up (%H)")->required();
   kh->add_option("port", kh_port, "Port (%p)");
   on(kh, [&] { return cmd_known_hosts(g, kh_host, kh_port); });
+  play_flags pf;
+  auto* play = app.add_subcommand("play", "Replay a recorded session");
+  play->add_option("--speed", pf.speed, "Playback speed, e.g. 2 or 0.5 (default 1)");
+  play->add_option("--format", pf.format, "pty (replay, default), json or asciicast");
+  play->add_option("session", pf.target, "Session ID, or a local <sid>.session.log")->required();
+  on(play, [&] { return cmd_play(g, pf); });
+
+  std::string since, until;
+  auto* recordings = app.add_subcommand("recordings", "Recorded sessions");
+  recordings->require_subcommand(1);
+  auto* rec_ls = recordings->add_subcommand("ls", "List recorded sessions");
+  rec_ls->add_option("--since", since,
+                     "Only sessions that ended at or after (2026-11-24 or RFC 3339)");
+  rec_ls->add_option("--until", until, "Only sessions that ended before");
+  on(rec_ls, [&] { return cmd_recordings_ls(g, since, until); });
+  auto* sessions = app.add_subcommand("sessions", "Sessions in progress");
+  sessions->require_subcommand(1);
+  on(sessions->add_subcommand("ls", "List active sessions"), [&] { return cmd_sessions_ls(g); });
+
   on(app.add_subcommand("version", "Print the version"), [] {
     std::cout << "Teleport v" << tp::apps::version << " (teleport-cpp)\n";
     return 0;

@@ -92,10 +92,12 @@ field read_size(const json& ev, int& cols, int& rows) {
   int c = 0, r = 0;
   const std::size_t rlen = s.size() - colon - 1;
   if (colon < 1 || colon > 5 || rlen < 1 || rlen > 5 || !digits(s, 0, colon, c) ||
-      !digits(s, colon + 1, rlen, r) || c < 1 || r < 1 || c > max_terminal_dim ||
-      r > max_terminal_dim) {
+      !digits(s, colon + 1, rlen, r) || c > max_terminal_dim || r > max_terminal_dim) {
     return field::bad;
   }
+  // "0:0": a client that asked for a terminal without knowing its size (ssh -tt
+  // from a pipe); the default size stands.
+  if (c == 0 || r == 0) return field::absent;
   cols = c;
   rows = r;
   return field::ok;
@@ -333,7 +335,7 @@ result<recording> parse_recording(std::string_view log_text, std::string bytes) 
     if (ms_field == field::bad) return not_count("ms");
     int cols = 0, rows = 0;
     if ((type == "resize" || type == "session.start") && read_size(ev, cols, rows) == field::bad) {
-      return make_error(where + "\"size\" must be \"cols:rows\" with each in 1.." +
+      return make_error(where + "\"size\" must be \"cols:rows\" with each in 0.." +
                         std::to_string(max_terminal_dim));
     }
     if (type == "print") {

@@ -1,5 +1,7 @@
 #include "apps/tsh/session.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -104,24 +106,36 @@ status check_not_expired(const session& s) {
   return {};
 }
 
-result<std::vector<node_info>> fetch_nodes(const session& s) {
+result<std::string> proxy_query(const session& s, const std::string& subsystem,
+                                const std::string& what, std::size_t max_output) {
   if (auto st = check_not_expired(s); !st) return st.err();
   auto argv = proxy_ssh_argv(s.identity(), s.hop(), s.proxy_login());
   argv.push_back("-s");
-  argv.push_back("tp-nodes");
+  argv.push_back(subsystem);
   const std::string where =
       "the proxy at " + config::address{s.hop().host, s.hop().port}.to_string();
-  auto run = run_captured(argv, k_nodes_timeout, k_max_node_list);
-  if (!run) return make_error("cannot list the nodes through " + where + ": " + run.message());
+  auto run = run_captured(argv, k_nodes_timeout, max_output);
+  if (!run) return make_error("cannot " + what + " through " + where + ": " + run.message());
   if (run->exit_code != 0) {
+    // The proxy's own refusal: {"error": "..."}.
+    auto answer = nlohmann::json::parse(run->out.substr(0, run->out.find('\n')), nullptr, false);
+    if (answer.is_object() && answer.contains("error") && answer["error"].is_string()) {
+      return make_error("cannot " + what + ": " + answer["error"].get<std::string>());
+    }
     std::string why = last_line(run->err);
     if (why.empty()) why = "ssh exited with " + std::to_string(run->exit_code);
     if (run->err.find("Host key verification failed") != std::string::npos) {
       why += " (the proxy's SSH host key is not the one pinned at login: run tsh login again)";
     }
-    return make_error("cannot list the nodes through " + where + ": " + why);
+    return make_error("cannot " + what + " through " + where + ": " + why);
   }
-  return parse_nodes(run->out);
+  return std::move(run->out);
+}
+
+result<std::vector<node_info>> fetch_nodes(const session& s) {
+  auto out = proxy_query(s, "tp-nodes", "list the nodes", k_max_node_list);
+  if (!out) return out.err();
+  return parse_nodes(*out);
 }
 
 status pin_nodes(const session& s, const std::vector<node_info>& nodes) {

@@ -43,6 +43,11 @@ result<session> open_session(const global_flags& g);
 // "your certificate has expired; run tsh login" once it has.
 status check_not_expired(const session& s);
 
+// Runs one of the proxy's query subsystems (tp-nodes, tp-sessions, tp-play:<sid>
+// ...) with the user's identity and returns what it printed; `what` names the
+// action in errors ("cannot list the nodes through the proxy at ...").
+result<std::string> proxy_query(const session& s, const std::string& subsystem,
+                                const std::string& what, std::size_t max_output);
 // Asks the proxy's "tp-nodes" subsystem for the live nodes (bounded in time).
 result<std::vector<node_info>> fetch_nodes(const session& s);
 // Replaces the node lines of this proxy in ~/.tsh/known_hosts.

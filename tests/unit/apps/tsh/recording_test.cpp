@@ -165,7 +165,7 @@ TEST_CASE("recording rejects bad numbers and sizes") {
       {R"({"event":"print","ms":1,"offset":18446744073709551615,"bytes":1})", "\"offset\""},
       {R"({"event":"session.join","ms":-5})", "\"ms\""},
       {R"({"event":"resize","ms":5,"size":"100x30"})", "\"size\""},
-      {R"({"event":"resize","ms":5,"size":"0:30"})", "\"size\""},
+      {R"({"event":"resize","ms":5,"size":"-1:30"})", "\"size\""},
       {R"({"event":"resize","ms":5,"size":"99999999999:1"})", "\"size\""},
   };
   for (const auto& c : cases) {
@@ -177,6 +177,11 @@ TEST_CASE("recording rejects bad numbers and sizes") {
   auto start = parse_recording(lines({R"({"event":"session.start","ms":0,"size":"80"})"}), "");
   REQUIRE_FALSE(start);
   CHECK_THAT(start.message(), Catch::Contains("line 1"));
+  // ssh -tt from a pipe asks for a terminal of size 0:0: the default size stands.
+  auto unsized = parse_recording(lines({R"({"event":"session.start","ms":0,"size":"0:0"})"}), "");
+  REQUIRE(unsized);
+  CHECK(unsized->cols == 80);
+  CHECK(unsized->rows == 24);
 }
 
 TEST_CASE("recording_json lists every event") {
