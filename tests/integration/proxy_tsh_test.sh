@@ -328,6 +328,39 @@ out="$(timeout 30 ssh -F "$WORK/ssh_config_khc" -o BatchMode=yes "$LOGIN@luna.ex
 [ "$out" = khc ] || fail "ssh with only KnownHostsCommand printed '$out'"
 pass "OpenSSH with tsh config reaches luna.example.test through the proxy (known_hosts and KnownHostsCommand)"
 
+# --- sessions in progress and recordings, through the proxy ------------------------------
+start_bg "$WORK/live.log" tsh ssh "$LOGIN@luna" 'sleep 6'
+LIVE_PID=$LAST_PID
+live_listed() { tsh sessions ls | awk '$2 == "joe" && $3 == "luna" {found = 1} END {exit !found}'; }
+wait_secs 10 live_listed || fail "tsh sessions ls does not show joe's session: $(tsh sessions ls 2>&1)"
+wait_exit "$LIVE_PID" 20 || true
+gone() { ! live_listed; }
+wait_secs 10 gone || fail "an ended session is still listed: $(tsh sessions ls 2>&1)"
+pass "tsh sessions ls shows a session while it runs, and not after"
+
+REC_TAG="recorded-through-the-proxy-$RANDOM"
+timeout 30 ssh -F "$WORK/ssh_config" -o BatchMode=yes -tt "$LOGIN@luna.example.test" "echo $REC_TAG" \
+  </dev/null >"$WORK/rec-session.out" 2>&1 || fail "interactive session: $(cat "$WORK/rec-session.out")"
+# recorded_sid: the session whose playback shows the tag (the newest rows come last).
+recorded_sid() {
+  local sid
+  for sid in $(tsh recordings ls | awk '$2 == "joe" && $3 == "luna" {print $1}' | tac); do
+    if tsh play --format=json "$sid" | grep -q "$REC_TAG"; then echo "$sid"; return 0; fi
+  done
+  return 1
+}
+wait_secs 15 recorded_sid || fail "no recording shows $REC_TAG: $(tsh recordings ls 2>&1)"
+REC_SID="$(recorded_sid)"
+play_out="$(tsh play --speed=10 "$REC_SID")" || fail "tsh play $REC_SID"
+assert_contains "$play_out" "$REC_TAG" "tsh play through the proxy"
+rec_row="$(tsh recordings ls --since="$(date -u +%F)" | awk -v s="$REC_SID" '$1 == s')"
+[ -n "$rec_row" ] || fail "tsh recordings ls --since=today misses $REC_SID"
+[ -z "$(tsh recordings ls --until=2000-01-01 | awk -v s="$REC_SID" '$1 == s')" ] ||
+  fail "tsh recordings ls --until=2000-01-01 lists $REC_SID"
+out="$(tsh play 00000000-0000-0000-0000-000000000000 2>&1)" && fail "tsh play of an unknown session worked"
+assert_contains "$out" "no recording of session" "tsh play of an unknown session"
+pass "tsh recordings ls and tsh play through the proxy"
+
 # --- logout ------------------------------------------------------------------------------------
 tsh logout >"$WORK/logout.out" 2>&1 || fail "tsh logout: $(cat "$WORK/logout.out")"
 for f in joe joe.pub joe-cert.pub; do [ ! -e "$KEYS/$f" ] || fail "tsh logout left $KEYS/$f"; done
