@@ -1,0 +1,147 @@
+#include "actors/audit/audit_store.hpp"
+
+#include <caf/all.hpp>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "actors/audit/audit_log.hpp"
+#include "messages/type_ids.hpp"
+#include "tests/unit/actors/test_support.hpp"
+
+using namespace tp;
+using namespace tp::actors;
+using namespace tp::messages;
+
+namespace {
+
+std::size_t lines_in(const std::string& dir) {
+  std::size_t n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path());
+    for (std::string l; std::getline(in, l);) ++n;
+  }
+  return n;
+}
+
+const caller host_caller{"host-1", {"node"}, "127.0.0.1"};
+
+api_request events(std::vector<std::string> e) {
+  return api_request{audit_event_request{std::move(e)}};
+}
+
+}  // namespace
+
+TEST_CASE("audit events are staged, then durable together", "[audit_store]") {
+  test::temp_dir dir;
+  const auto log = (dir / "log").string();
+  audit_store store(log);
+  const auto now = std::chrono::system_clock::now();
+  auto a = events({R"({"event":"session.start","sid":"s1","user":"alice","server_id":"forged"})"});
+  auto b = events({R"({"event":"exec","command":"ls"})", R"({"event":"session.end","sid":"s1"})"});
+  REQUIRE(std::holds_alternative<ok_reply>(store.stage(host_caller, a, now)));
+  REQUIRE(std::holds_alternative<ok_reply>(store.stage(host_caller, b, now)));
+  CHECK(store.has_staged());
+  CHECK_FALSE(std::filesystem::exists(log));  // nothing written before the commit
+  REQUIRE(store.commit());
+  CHECK(lines_in(log) == 3);
+  auto q = store.read(api_request{audit_query_request{0, 0, "session.start", 10}}, now);
+  REQUIRE(std::holds_alternative<events_reply>(q));
+  const auto& got = std::get<events_reply>(q).events;
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].find(R"("server_id":"host-1")") != std::string::npos);  // stamped, not forged
+  auto verify = store.read(api_request{audit_verify_request{}}, now);
+  REQUIRE(std::holds_alternative<audit_verify_reply>(verify));
+  for (const auto& f : std::get<audit_verify_reply>(verify).files) CHECK(f.bad_line == 0);
+}
+
+TEST_CASE("a bad audit batch stages nothing", "[audit_store]") {
+  test::temp_dir dir;
+  const auto log = (dir / "log").string();
+  audit_store store(log);
+  const auto now = std::chrono::system_clock::now();
+  for (auto bad : {events({R"({"event":"ok"})", "not json"}), events({R"({"event":5})"}),
+                   events({R"(["event"])"}), events({std::string(70000, ' ') + "{}"})}) {
+    auto r = store.stage(host_caller, bad, now);
+    REQUIRE(std::holds_alternative<api_error>(r));
+    CHECK(std::get<api_error>(r).code == api_errc::bad_parameter);
+  }
+  CHECK_FALSE(store.has_staged());
+  // Odd but valid shapes do not throw: a numeric sid, a list as the user.
+  auto odd = events({R"({"event":"session.start","sid":42,"user":["x"]})"});
+  CHECK(std::holds_alternative<ok_reply>(store.stage(host_caller, odd, now)));
+  REQUIRE(store.commit());
+  CHECK(lines_in(log) == 1);
+}
+
+TEST_CASE("live sessions follow start, join, leave, end and host loss", "[audit_store]") {
+  test::temp_dir dir;
+  audit_store store((dir / "log").string());
+  const auto now = std::chrono::system_clock::now();
+  auto list = [&] {
+    auto r = store.read(api_request{list_sessions_request{}}, now);
+    REQUIRE(std::holds_alternative<events_reply>(r));
+    std::vector<nlohmann::json> out;
+    for (const auto& l : std::get<events_reply>(r).events) out.push_back(nlohmann::json::parse(l));
+    return out;
+  };
+  auto start = events({R"({"event":"session.start","sid":"s1","user":"alice"})",
+                       R"({"event":"session.start","sid":"s2","user":"bob"})",
+                       R"({"event":"session.join","sid":"s1","user":"carol"})"});
+  REQUIRE(std::holds_alternative<ok_reply>(store.stage(host_caller, start, now)));
+  auto live = list();
+  REQUIRE(live.size() == 2);
+  CHECK(live[0]["parties"] == nlohmann::json::array({"alice", "carol"}));
+  auto more = events({R"({"event":"session.leave","sid":"s1","user":"carol"})",
+                      R"({"event":"session.end","sid":"s2"})"});
+  REQUIRE(std::holds_alternative<ok_reply>(store.stage(host_caller, more, now)));
+  live = list();
+  REQUIRE(live.size() == 1);
+  CHECK(live[0]["parties"] == nlohmann::json::array({"alice"}));
+  store.host_offline("host-1");
+  CHECK(list().empty());
+}
+
+TEST_CASE("the audit_log actor acknowledges writes once they are durable", "[audit_log]") {
+  test::temp_dir dir;
+  const auto log = (dir / "log").string();
+  caf::actor_system_config cfg;
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  auto store = std::make_shared<audit_store>(log);
+  auto actor = spawn_audit_log(sys, store);
+  caf::scoped_actor self{sys};
+  constexpr int senders = 32;
+  // Many requests in flight at once: each reply must mean "on disk".
+  int ok = 0;
+  for (int i = 0; i < senders; ++i) {
+    self->send(actor, host_caller, events({R"({"event":"exec","n":)" + std::to_string(i) + "}"}));
+  }
+  for (int i = 0; i < senders; ++i) {
+    self->receive([&](api_reply& r) { ok += std::holds_alternative<ok_reply>(r) ? 1 : 0; },
+                  caf::after(std::chrono::seconds{10}) >> [] {});
+  }
+  CHECK(ok == senders);
+  CHECK(lines_in(log) == senders);
+  // A refused request is answered with the reason and writes nothing.
+  self->send(actor, host_caller, events({"not json"}));
+  bool refused = false;
+  self->receive([&](api_reply& r) { refused = std::holds_alternative<api_error>(r); },
+                caf::after(std::chrono::seconds{10}) >> [] {});
+  CHECK(refused);
+  // Reads see every acknowledged write, chain intact.
+  self->send(actor, host_caller, api_request{audit_verify_request{}});
+  self->receive(
+      [&](api_reply& r) {
+        REQUIRE(std::holds_alternative<audit_verify_reply>(r));
+        const auto& files = std::get<audit_verify_reply>(r).files;
+        REQUIRE(files.size() == 1);
+        CHECK(files[0].lines == senders);
+        CHECK(files[0].bad_line == 0);
+      },
+      caf::after(std::chrono::seconds{10}) >> [] { FAIL("no reply"); });
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+}
