@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include <mutex>
+
 #include "actors/audit/audit_file.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "messages/timestamp.hpp"
@@ -11,7 +13,7 @@ namespace tp::actors {
 namespace {
 
 using end_atom = caf::atom_constant<caf::atom("tp_end")>;
-using output_atom = caf::atom_constant<caf::atom("tp_output")>;
+using drain_atom = caf::atom_constant<caf::atom("tp_drain")>;
 using flush_atom = caf::atom_constant<caf::atom("tp_flush")>;
 
 // Output this close to the previous print event joins it.
@@ -21,6 +23,16 @@ std::string now_text() {
   return messages::format_rfc3339(
       messages::timestamp::from_time_point(std::chrono::system_clock::now()));
 }
+
+// Output on its way from the reactor thread to the actor. The reactor appends
+// and sends one drain message per batch; while the actor is busy, output
+// gathers here instead of becoming one message per read.
+struct output_buffer {
+  std::mutex mu;
+  std::string data;
+  std::int64_t first_ms = 0;  // when the oldest unsent byte was produced
+  bool drain_sent = false;
+};
 
 struct pending_print {
   std::uint64_t offset = 0;
@@ -77,7 +89,8 @@ void arm_flush(self_ptr self) {
   self->delayed_send(self, recording_flush_delay, flush_atom::value);
 }
 
-caf::behavior session(self_ptr self, caf::actor auth_link, std::string sid, bool record) {
+caf::behavior session(self_ptr self, caf::actor auth_link, std::string sid, bool record,
+                      std::shared_ptr<output_buffer> out) {
   self->state.sid = std::move(sid);
   self->state.record = record;
   return {
@@ -110,7 +123,15 @@ caf::behavior session(self_ptr self, caf::actor auth_link, std::string sid, bool
           }
         }
       },
-      [=](output_atom, std::string& data, std::int64_t ms) {
+      [=](drain_atom) {
+        std::string data;
+        std::int64_t ms = 0;
+        {
+          std::lock_guard<std::mutex> lock(out->mu);
+          data.swap(out->data);
+          ms = out->first_ms;
+          out->drain_sent = false;
+        }
         auto& st = self->state;
         if (!st.recording || data.empty()) return;
         const std::uint64_t offset = st.chunk_offset + st.data.size();
@@ -141,13 +162,23 @@ caf::behavior session(self_ptr self, caf::actor auth_link, std::string sid, bool
 
 class session_handle : public session_events {
  public:
-  session_handle(caf::actor a, bool record) : actor_(std::move(a)), record_(record) {}
+  session_handle(caf::actor a, bool record, std::shared_ptr<output_buffer> out)
+      : actor_(std::move(a)), record_(record), out_(std::move(out)) {}
   ~session_handle() override { caf::anon_send(actor_, end_atom::value); }
   void post(nlohmann::json event) override {
     caf::anon_send(actor_, audit_atom::value, event_text(event), elapsed_ms());
   }
   void output(std::string_view data) override {
-    if (record_) caf::anon_send(actor_, output_atom::value, std::string(data), elapsed_ms());
+    if (!record_ || data.empty()) return;
+    bool notify = false;
+    {
+      std::lock_guard<std::mutex> lock(out_->mu);
+      if (out_->data.empty()) out_->first_ms = elapsed_ms();
+      out_->data.append(data);
+      notify = !out_->drain_sent;
+      out_->drain_sent = true;
+    }
+    if (notify) caf::anon_send(actor_, drain_atom::value);
   }
   bool recording() const override { return record_; }
 
@@ -160,6 +191,7 @@ class session_handle : public session_events {
 
   caf::actor actor_;
   bool record_;
+  std::shared_ptr<output_buffer> out_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
@@ -167,8 +199,9 @@ class session_handle : public session_events {
 
 std::shared_ptr<session_events> spawn_session(caf::actor_system& sys, const caf::actor& auth_link,
                                               std::string sid, bool record) {
-  return std::make_shared<session_handle>(sys.spawn(session, auth_link, std::move(sid), record),
-                                          record);
+  auto out = std::make_shared<output_buffer>();
+  return std::make_shared<session_handle>(
+      sys.spawn(session, auth_link, std::move(sid), record, out), record, out);
 }
 
 }  // namespace tp::actors

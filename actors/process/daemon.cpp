@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <thread>
+
 #include <unistd.h>
 #include <chrono>
 #include <csignal>
@@ -71,6 +74,13 @@ int run_daemon(const config::teleport_config& cfg) {
     caf::actor_system_config sys_cfg;
     messages::add_message_types(sys_cfg);
     sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+    // One scheduler thread per core (CAF's default is at least 4), and idle
+    // workers that back off soon: spinning workers take CPU from the sessions
+    // whose bytes the reactor threads move.
+    sys_cfg.set("scheduler.max-threads",
+                static_cast<std::size_t>(std::max(2u, std::thread::hardware_concurrency())));
+    sys_cfg.set("work-stealing.aggressive-poll-attempts", static_cast<std::size_t>(20));
+    sys_cfg.set("work-stealing.moderate-poll-attempts", static_cast<std::size_t>(50));
     caf::actor_system sys{sys_cfg};
 
     std::vector<caf::actor> services;
