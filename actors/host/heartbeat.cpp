@@ -7,6 +7,7 @@
 #include <random>
 
 #include "actors/client/auth_client.hpp"
+#include "actors/host/audit_spool.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "messages/type_ids.hpp"
@@ -39,6 +40,7 @@ struct link_state {
   std::size_t queued_events = 0;
   std::size_t queued_bytes = 0;
   std::uint64_t audit_dropped = 0;
+  std::unique_ptr<audit_spool> spool;  // what waits on disk while auth is away
   std::mt19937 rng{std::random_device{}()};
   static inline const char* name = "auth_link";
 };
@@ -92,6 +94,7 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
                         identity id, std::string role, std::shared_ptr<cluster_settings> settings) {
   const auto base_node = std::make_shared<const messages::node>(announced_node(cfg, id, role));
   const auto auth = auth_address(cfg);
+  self->state.spool = std::make_unique<audit_spool>(cfg.global.data_dir + "/log/upload/" + role);
 
   // Connects when needed; false (and counts a failure) when auth is unreachable.
   auto connected = [=]() -> bool {
@@ -119,22 +122,61 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
     if (st.failures++ == 0) spdlog::warn("{}: {} failed: {}", role, what, why);
     st.client.reset();
   };
+  // Sends one request; false when the connection failed (it must be kept).
+  // A refusal is final: sending it again would not help.
+  auto send_one = [=](const messages::api_request& r) {
+    auto& st = self->state;
+    auto reply = st.client->call(r, std::chrono::seconds{30});
+    if (reply) return true;
+    if (st.client->is_open()) {
+      spdlog::error("{}: auth refused {} audit event(s)/{} recording byte(s): {}", role,
+                    events_in(r), bytes_in(r), reply.message());
+      return true;
+    }
+    failed("sending audit events", reply.message());
+    return false;
+  };
+  // Auth is away: what waits in memory goes to disk.
+  auto spill = [=] {
+    auto& st = self->state;
+    for (const auto& r : st.outbox) {
+      if (auto s = st.spool->push(r); !s) spdlog::error("{}: {}", role, s.message());
+    }
+    if (!st.outbox.empty()) {
+      spdlog::warn("{}: auth unreachable: {} audit request(s) kept in {}", role, st.spool->files(),
+                   st.spool->dir());
+    }
+    st.outbox.clear();
+    st.queued_events = st.queued_bytes = 0;
+  };
   auto flush_audit = [=] {
     auto& st = self->state;
+    // The spool first: it holds the oldest work.
+    while (!st.spool->empty() && connected()) {
+      std::string problem;
+      auto item = st.spool->front(&problem);
+      if (!problem.empty()) spdlog::error("{}: {}", role, problem);
+      if (!item) break;
+      if (!send_one(item->second)) {
+        spill();
+        return;
+      }
+      st.spool->pop(item->first);
+    }
     while (!st.outbox.empty() && connected()) {
-      auto r = st.client->call(st.outbox.front(), std::chrono::seconds{30});
-      if (!r && st.client->is_open()) {
-        // Refused: sending it again would not help.
-        spdlog::error("{}: auth refused {} audit event(s)/{} recording byte(s): {}", role,
-                      events_in(st.outbox.front()), bytes_in(st.outbox.front()), r.message());
-      } else if (!r) {
-        failed("sending audit events", r.message());
+      if (!send_one(st.outbox.front())) {
+        spill();
         return;
       }
       st.queued_events -= events_in(st.outbox.front());
       st.queued_bytes -= bytes_in(st.outbox.front());
       st.outbox.pop_front();
     }
+    if (!st.outbox.empty()) spill();  // not connected
+  };
+  // Queues a request: on disk while auth is away, else in memory and sent.
+  auto enqueue_on_disk = [=](const messages::api_request& r) {
+    if (auto s = self->state.spool->push(r); !s) spdlog::error("{}: {}", role, s.message());
   };
   // Makes room for `events` more events and `bytes` more recording bytes by
   // dropping the oldest work, loudly: auth has been away too long.
@@ -186,6 +228,10 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
       },
       [=](audit_atom, std::string& event) {
         auto& st = self->state;
+        if (st.failures > 0) {
+          enqueue_on_disk(messages::audit_event_request{{std::move(event)}});
+          return;
+        }
         make_room(1, 0);
         auto* batch = st.outbox.empty()
                           ? nullptr
@@ -202,6 +248,10 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
         auto* chunk = std::get_if<messages::session_chunk_request>(&request);
         if (chunk == nullptr) return;
         auto& st = self->state;
+        if (st.failures > 0) {
+          enqueue_on_disk(request);
+          return;
+        }
         make_room(chunk->events.size(), chunk->data.size());
         st.queued_events += chunk->events.size();
         st.queued_bytes += chunk->data.size();

@@ -5,7 +5,9 @@
 # the print events reassemble the bytes file; `tsh play` replays it, as JSON
 # and as asciicast (checked with asciinema when installed). A command without
 # a terminal is not recorded. `kill -9` of the node mid-session leaves a
-# playable recording of what was acknowledged. With session_recording: off
+# playable recording of what was acknowledged. With auth stopped, the node
+# spools events and chunks to its disk; after the node is killed and both
+# restart, they reach auth. With session_recording: off
 # nothing is recorded and the events are still written.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -176,6 +178,31 @@ ended "$RECS/$CRASH_SID.session.log" && fail "a killed session has a session.end
 out="$(tsh play --speed=100 "$RECS/$CRASH_SID")" || fail "the crashed session does not play: $out"
 assert_contains "$out" "part-one-before-crash" "playback of the crashed session"
 pass "kill -9 of the node leaves a playable recording of the acknowledged output"
+
+# --- auth away: the node keeps events and recordings on its disk ----------------------------------
+start_bg "$WORK/node2.log" "$T" start -c "$WORK/node.yaml"
+NODE_PID=$LAST_PID
+wait_for 20 grep -q "ssh service listening on" "$WORK/node2.log" || fail "the node did not restart"
+AUTH_PID="$(pgrep -f "teleport start -c $WORK/auth.yaml" | head -n 1)"
+[ -n "$AUTH_PID" ] || fail "cannot find the auth process"
+kill -TERM "$AUTH_PID"
+wait_exit "$AUTH_PID" 20 || fail "auth did not stop"
+SPOOL="$WORK/node/log/upload/node"
+node_ssh "$NODE_PORT" "$WORK/known_hosts" -tt "$LOGIN@127.0.0.1" 'echo during-the-outage' </dev/null \
+  >"$WORK/outage.out" 2>&1 || fail "a session while auth is down failed: $(cat "$WORK/outage.out")"
+spooled() { [ -n "$(find "$SPOOL" -name '*.req' 2>/dev/null | head -n 1)" ]; }
+wait_for 15 spooled || fail "nothing was spooled to $SPOOL while auth was down"
+# The node dies too: what it spooled is on its disk.
+kill -KILL "$NODE_PID"
+start_bg "$WORK/auth2.log" "$T" start -c "$WORK/auth.yaml"
+wait_for 20 tctl status || fail "auth did not restart"
+start_bg "$WORK/node3.log" "$T" start -c "$WORK/node.yaml"
+delivered() { grep -q '"command":"echo during-the-outage"' "$LOGS"/*.log && ! spooled; }
+wait_for 30 delivered || fail "the spooled events did not reach auth (spool: $(ls "$SPOOL" 2>&1))"
+grep -l during-the-outage "$RECS"/*.session.bytes >/dev/null 2>&1 ||
+  fail "the recording made while auth was down did not reach auth"
+tctl audit verify >/dev/null || fail "the audit chain is broken after the outage"
+pass "with auth down the node spools events and recording chunks to disk, and delivers them after both restart"
 
 # --- session_recording: off ----------------------------------------------------------------------
 OFF_AUTH="$(free_port)"; OFF_SSH="$(free_port)"

@@ -1,0 +1,143 @@
+#include "actors/host/audit_spool.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "messages/api_codec.hpp"
+
+namespace tp::actors {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::string_view suffix = ".req";
+
+// Spool files, oldest first: <20-digit sequence>.req.
+std::vector<fs::path> spool_files(const std::string& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.size() == 20 + suffix.size() && name.compare(20, std::string::npos, suffix) == 0 &&
+        std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; })) {
+      out.push_back(e.path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+tp::status sync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return tp::make_error("cannot open " + dir + ": " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return tp::make_error("cannot sync " + dir + ": " + std::strerror(errno));
+  return {};
+}
+
+}  // namespace
+
+audit_spool::audit_spool(std::string dir) : dir_(std::move(dir)) {
+  scan();
+}
+
+void audit_spool::scan() {
+  files_ = 0;
+  bytes_ = 0;
+  for (const auto& p : spool_files(dir_)) {
+    std::error_code ec;
+    bytes_ += fs::file_size(p, ec);
+    ++files_;
+    const auto name = p.filename().string();
+    std::uint64_t seq = 0;
+    auto [end, err] = std::from_chars(name.data(), name.data() + 20, seq);
+    if (err == std::errc{} && seq < UINT64_MAX) next_seq_ = std::max(next_seq_, seq + 1);
+  }
+}
+
+tp::status audit_spool::push(const messages::api_request& r) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) return tp::make_error("cannot create the audit spool " + dir_ + ": " + ec.message());
+  ::chmod(dir_.c_str(), 0700);
+  const auto bytes = messages::encode_request(0, r);
+  std::string dropped;
+  if (bytes_ + bytes.size() > max_spool_bytes) {
+    for (const auto& p : spool_files(dir_)) {
+      if (bytes_ + bytes.size() <= max_spool_bytes) break;
+      const auto size = fs::file_size(p, ec);
+      if (fs::remove(p, ec)) {
+        bytes_ -= std::min<std::uint64_t>(bytes_, size);
+        --files_;
+        dropped += (dropped.empty() ? "" : ", ") + p.filename().string();
+      }
+    }
+  }
+  char name[32];
+  std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(next_seq_++));
+  const std::string path = dir_ + "/" + name + std::string(suffix);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return tp::make_error("cannot write " + path + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  const bool ok = done == bytes.size() && ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return tp::make_error("cannot write " + path + ": " + std::strerror(errno));
+  }
+  ++files_;
+  bytes_ += bytes.size();
+  if (auto st = sync_dir(dir_); !st) return st;
+  if (!dropped.empty()) {
+    return tp::make_error("the audit spool is full (" + std::to_string(max_spool_bytes >> 20) +
+                          " MiB): dropped the oldest " + dropped);
+  }
+  return {};
+}
+
+std::optional<std::pair<std::string, messages::api_request>> audit_spool::front(
+    std::string* problem) {
+  for (const auto& p : spool_files(dir_)) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto env = messages::decode_request(ss.str());
+    if (env) return std::make_pair(p.string(), std::move(env->body));
+    std::error_code ec;
+    fs::rename(p, p.string() + ".bad", ec);
+    if (problem != nullptr) {
+      *problem = "unreadable audit spool file " + p.string() + " set aside: " + env.message();
+    }
+    scan();
+  }
+  return std::nullopt;
+}
+
+void audit_spool::pop(const std::string& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (fs::remove(path, ec)) {
+    bytes_ -= std::min<std::uint64_t>(bytes_, size);
+    if (files_ > 0) --files_;
+  }
+}
+
+}  // namespace tp::actors
