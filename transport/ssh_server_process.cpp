@@ -202,6 +202,10 @@ std::size_t process_channel::on_data(std::string_view data) {
   return pump_ ? pump_->on_data(data) : data.size();
 }
 
+std::size_t process_channel::inject_input(std::string_view data) {
+  return pump_ && !finished_ ? pump_->on_data(data) : 0;
+}
+
 void process_channel::on_eof() {
   if (pump_) pump_->on_eof();
 }

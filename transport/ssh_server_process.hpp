@@ -75,6 +75,9 @@ class process_channel : public channel_handler {
   void on_close() override;
 
   const child_process* child() const { return child_ ? &*child_ : nullptr; }
+  // Input from elsewhere than this channel's client (a joined party), written
+  // to the process like client data; returns how much was taken.
+  std::size_t inject_input(std::string_view data);
 
  private:
   bool start(const std::optional<std::string>& command, const std::string& original);

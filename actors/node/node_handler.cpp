@@ -10,8 +10,10 @@
 #include "actors/identity/secrets.hpp"
 #include "actors/node/pam_session.hpp"
 #include "actors/node/session.hpp"
+#include "actors/node/shared_session.hpp"
 #include "transport/child_process.hpp"
 #include "transport/ssh_cert.hpp"
+#include "transport/ssh_reactor_loop.hpp"
 #include "transport/ssh_server_process.hpp"
 #include "transport/ssh_server_session.hpp"
 #include "transport/ssh_server_socket.hpp"
@@ -93,12 +95,29 @@ class audited_channel : public process_channel {
  public:
   audited_channel(process_channel_options o, std::shared_ptr<const session_context> ctx,
                   std::shared_ptr<session_events> session, std::shared_ptr<std::string> size,
-                  std::shared_ptr<bool> interactive)
+                  std::shared_ptr<bool> interactive, std::shared_ptr<node_handler> node,
+                  std::shared_ptr<shared_session> shared)
       : process_channel(std::move(o)),
         ctx_(std::move(ctx)),
         session_(std::move(session)),
         size_(std::move(size)),
-        interactive_(std::move(interactive)) {}
+        interactive_(std::move(interactive)),
+        node_(std::move(node)),
+        shared_(std::move(shared)) {}
+  ~audited_channel() override { end_sharing(); }
+
+  // The terminal is gone: joined parties are told and the session can no
+  // longer be joined. Owner loop.
+  void end_sharing() {
+    if (!shared_) return;
+    node_->shared_sessions().remove(shared_->sid());
+    shared_->end();
+    shared_.reset();
+  }
+  void on_close() override {
+    end_sharing();
+    process_channel::on_close();
+  }
 
   bool on_pty_request(const pty_request& r) override {
     if (!process_channel::on_pty_request(r)) return false;
@@ -119,13 +138,102 @@ class audited_channel : public process_channel {
   std::shared_ptr<session_events> session_;  // the session actor lives while this does
   std::shared_ptr<std::string> size_;
   std::shared_ptr<bool> interactive_;  // a terminal was granted: output is recorded
+  std::shared_ptr<node_handler> node_;
+  std::shared_ptr<shared_session> shared_;
+};
+
+// A session channel that either runs a process (audited_channel) or, when the
+// client set TELEPORT_SESSION=<sid> before asking for a shell (`tsh join`),
+// joins that session in progress as another party.
+class session_channel : public channel_handler {
+ public:
+  session_channel(std::unique_ptr<audited_channel> proc, std::shared_ptr<node_handler> node,
+                  std::shared_ptr<const session_context> ctx)
+      : proc_(std::move(proc)), node_(std::move(node)), ctx_(std::move(ctx)) {}
+
+  void on_open(server_channel& ch) override {
+    ch_ = &ch;
+    proc_->on_open(ch);
+  }
+  bool on_pty_request(const pty_request& r) override { return proc_->on_pty_request(r); }
+  bool on_env(std::string_view name, std::string_view value) override {
+    if (name == "TELEPORT_SESSION") {
+      join_target_ = std::string(value);
+      return true;
+    }
+    return proc_->on_env(name, value);
+  }
+  bool on_shell() override { return join_target_.empty() ? proc_->on_shell() : join(); }
+  bool on_exec(std::string_view command) override {
+    return join_target_.empty() && proc_->on_exec(command);
+  }
+  bool on_subsystem(std::string_view name) override {
+    return join_target_.empty() && proc_->on_subsystem(name);
+  }
+  bool on_window_change(const pty_size& s) override {
+    return join_ ? true : proc_->on_window_change(s);
+  }
+  bool on_agent_forwarding_request() override { return proc_->on_agent_forwarding_request(); }
+  std::size_t on_data(std::string_view data) override {
+    return join_ ? join_->on_data(data) : proc_->on_data(data);
+  }
+  void on_eof() override {
+    if (!join_) proc_->on_eof();
+  }
+  void on_writable() override {
+    if (join_) {
+      join_->on_writable();
+    } else {
+      proc_->on_writable();
+    }
+  }
+  void on_signal(std::string_view name) override {
+    if (!join_) proc_->on_signal(name);
+  }
+  void on_close() override {
+    if (join_) join_->on_close();
+    proc_->on_close();
+  }
+
+ private:
+  bool join() {
+    auto target = node_->shared_sessions().find(join_target_);
+    if (!target) {
+      spdlog::info("ssh: {} cannot join session {}: no such session here", ctx_->perms.cluster_user,
+                   join_target_);
+      return false;
+    }
+    auto node = node_;
+    auto leave = ctx_->event("session.leave");
+    leave["sid"] = join_target_;
+    join_ = std::make_shared<join_channel>(
+        target, [node, leave]() mutable { node->emit(std::move(leave)); });
+    join_->on_open(*ch_);
+    if (!join_->attach()) {
+      join_.reset();
+      return false;
+    }
+    auto e = ctx_->event("session.join");
+    e["sid"] = join_target_;
+    node_->emit(std::move(e));
+    spdlog::info("ssh: {} ({}) joined session {}", ctx_->perms.cluster_user, ctx_->login,
+                 join_target_);
+    return true;
+  }
+
+  std::unique_ptr<audited_channel> proc_;
+  std::shared_ptr<node_handler> node_;
+  std::shared_ptr<const session_context> ctx_;
+  server_channel* ch_ = nullptr;
+  std::string join_target_;
+  std::shared_ptr<join_channel> join_;
 };
 
 class node_session : public session_handler {
  public:
   node_session(std::shared_ptr<node_handler> node, std::shared_ptr<const session_context> ctx,
-               std::unique_ptr<pam_session> pam)
-      : node_(std::move(node)), ctx_(std::move(ctx)), pam_(std::move(pam)) {}
+               std::unique_ptr<pam_session> pam, reactor_loop& loop)
+      : node_(std::move(node)), ctx_(std::move(ctx)), pam_(std::move(pam)), loop_(loop) {}
   ~node_session() override { node_->release_user(ctx_->perms.cluster_user); }
 
   std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
@@ -168,16 +276,25 @@ class node_session : public session_handler {
     auto command = std::make_shared<std::string>();
     auto size = std::make_shared<std::string>();
     auto interactive = std::make_shared<bool>(false);
-    if (session->recording()) {
-      // Runs on this connection's reactor thread, as the pty request does.
-      o.tap = [session, interactive](std::string_view data, bool) {
-        if (*interactive) session->output(data);
-      };
-    }
+    // Keystrokes of joined parties go to the terminal through the channel; the
+    // channel ends the sharing before it goes (see audited_channel).
+    auto channel_ptr = std::make_shared<audited_channel*>(nullptr);
+    auto shared = std::make_shared<shared_session>(sid, loop_, [channel_ptr](std::string_view d) {
+      if (*channel_ptr != nullptr) (*channel_ptr)->inject_input(d);
+    });
+    // Runs on this connection's reactor thread, as the pty request does.
+    o.tap = [session, shared, interactive](std::string_view data, bool) {
+      if (!*interactive) return;
+      session->output(data);
+      shared->broadcast(data);
+    };
     // A command (not a login shell, whose "command" is the shell program).
     auto is_command = [](const std::string& c) { return !c.empty() && c.front() != '/'; };
-    o.on_start = [ctx, session, command, size, is_command](pid_t, const std::string& cmd) {
+    auto node = node_;
+    o.on_start = [ctx, session, command, size, is_command, interactive, node, shared](
+                     pid_t, const std::string& cmd) {
       *command = cmd;
+      if (*interactive) node->shared_sessions().add(shared);
       auto e = ctx->event("session.start");
       if (is_command(cmd)) e["command"] = cmd;
       if (!size->empty()) e["size"] = *size;
@@ -203,8 +320,10 @@ class node_session : public session_handler {
       end["exitCode"] = code;
       session->post(std::move(end));
     };
-    return std::make_unique<audited_channel>(std::move(o), ctx_, std::move(session), size,
-                                             interactive);
+    auto proc = std::make_unique<audited_channel>(std::move(o), ctx_, std::move(session), size,
+                                                  interactive, node_, shared);
+    *channel_ptr = proc.get();
+    return std::make_unique<session_channel>(std::move(proc), node_, ctx_);
   }
 
   void on_close(const std::string& reason) override {
@@ -216,6 +335,7 @@ class node_session : public session_handler {
   std::shared_ptr<node_handler> node_;
   std::shared_ptr<const session_context> ctx_;
   std::unique_ptr<pam_session> pam_;  // closed when the connection ends
+  reactor_loop& loop_;                // this connection's, where its channels run
 };
 
 }  // namespace
@@ -320,7 +440,7 @@ std::unique_ptr<session_handler> node_handler::on_authenticated(server_session& 
   auto e = ctx->event("auth");
   e["success"] = true;
   emit(std::move(e));
-  return std::make_unique<node_session>(shared_from_this(), ctx, std::move(pam));
+  return std::make_unique<node_session>(shared_from_this(), ctx, std::move(pam), s.loop());
 }
 
 void node_handler::release_user(const std::string& user) {

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/node/shared_session.hpp"
 #include "transport/ssh_server_handler.hpp"
 
 namespace tp::actors {
@@ -52,6 +53,8 @@ class node_handler : public transport::ssh_server_handler,
   std::shared_ptr<session_events> open_session(const std::string& sid) const;
   // A cluster user's session count went down (a session ended).
   void release_user(const std::string& user);
+  // Interactive sessions that `tsh join` may attach to.
+  session_registry& shared_sessions() { return shared_; }
 
  private:
   node_policy policy_;
@@ -59,6 +62,7 @@ class node_handler : public transport::ssh_server_handler,
   session_factory sessions_;
   std::mutex mu_;
   std::map<std::string, std::size_t> users_;  // cluster user -> open sessions
+  session_registry shared_;
 };
 
 // "VAR=value" lines of a ~/.tsh/environment file (comments and blank lines

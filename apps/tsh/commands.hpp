@@ -48,6 +48,8 @@ struct play_flags {
 int cmd_play(const global_flags& g, const play_flags& f);
 int cmd_recordings_ls(const global_flags& g, const std::string& since, const std::string& until);
 int cmd_sessions_ls(const global_flags& g);
+// Joins a session in progress as another party (same screen, may type).
+int cmd_join(const global_flags& g, const std::string& sid);
 int cmd_known_hosts(const global_flags& g, const std::string& host, const std::string& port);
 
 }  // namespace tp::apps::tsh

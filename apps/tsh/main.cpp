@@ -15,9 +15,9 @@ using namespace tp::apps::tsh;
 
 namespace {
 
-const std::set<std::string> k_commands = {"login", "logout",     "status",  "ls",          "ssh",
-                                          "scp",   "config",     "version", "known-hosts", "help",
-                                          "play",  "recordings", "sessions"};
+const std::set<std::string> k_commands = {"login", "logout",     "status",   "ls",          "ssh",
+                                          "scp",   "config",     "version",  "known-hosts", "help",
+                                          "play",  "recordings", "sessions", "join"};
 
 // `tsh [flags] root@luna cmd` is `tsh ssh`: insert the command name where the first
 // word that is not a flag (or a flag's value) stands, when it is no known command.
@@ -131,6 +131,11 @@ int main(int argc, char** argv) {
   auto* sessions = app.add_subcommand("sessions", "Sessions in progress");
   sessions->require_subcommand(1);
   on(sessions->add_subcommand("ls", "List active sessions"), [&] { return cmd_sessions_ls(g); });
+
+  std::string join_sid;
+  auto* join = app.add_subcommand("join", "Join a session in progress (see tsh sessions ls)");
+  join->add_option("session", join_sid, "Session ID")->required();
+  on(join, [&] { return cmd_join(g, join_sid); });
 
   on(app.add_subcommand("version", "Print the version"), [] {
     std::cout << "Teleport v" << tp::apps::version << " (teleport-cpp)\n";

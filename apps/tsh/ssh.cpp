@@ -3,6 +3,8 @@
 #include <iostream>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "apps/tsh/commands.hpp"
 #include "config/address.hpp"
 
@@ -158,6 +160,44 @@ int cmd_scp(const global_flags& g, const scp_flags& f) {
   if (!f.port.empty()) argv.insert(argv.end(), {"-P", f.port});
   argv.push_back("--");
   argv.insert(argv.end(), operands.begin(), operands.end());
+  auto st = exec_program(argv);
+  return fail(st.message());
+}
+
+int cmd_join(const global_flags& g, const std::string& sid) {
+  if (sid.empty() || sid.size() > 64 ||
+      sid.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos) {
+    return fail("\"" + sid + "\" is not a session ID (see tsh sessions ls)");
+  }
+  auto ready = prepare(g);
+  if (!ready) return fail(ready.message());
+  const auto& [s, nodes] = *ready;
+  auto out = proxy_query(s, "tp-sessions", "list the active sessions", 64 << 20);
+  if (!out) return fail(out.message());
+  auto live = nlohmann::json::parse(*out, nullptr, false);
+  std::string server_id;
+  if (live.is_array()) {
+    for (const auto& e : live) {
+      if (e.is_object() && e.value("sid", nlohmann::json()).is_string() && e["sid"] == sid &&
+          e.contains("server_id") && e["server_id"].is_string()) {
+        server_id = e["server_id"].get<std::string>();
+      }
+    }
+  }
+  if (server_id.empty())
+    return fail("session " + sid + " is not in progress (see tsh sessions ls)");
+  const node_info* node = nullptr;
+  for (const auto& n : nodes) {
+    if (n.id == server_id) node = &n;
+  }
+  if (node == nullptr) return fail("the node of session " + sid + " is not online");
+  // A terminal of our own, and the session to join named before the shell request.
+  std::vector<std::string> argv{"ssh"};
+  for (auto& o : node_options(s.identity(), s.hop())) argv.push_back(std::move(o));
+  argv.insert(argv.end(),
+              {"-o", "HostKeyAlias=" + node->id, "-o", "SetEnv=TELEPORT_SESSION=" + sid, "-tt"});
+  if (g.debug) argv.push_back("-v");
+  argv.insert(argv.end(), {"-l", pick_login(g, ""), node->id});
   auto st = exec_program(argv);
   return fail(st.message());
 }

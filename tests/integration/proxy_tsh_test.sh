@@ -361,6 +361,62 @@ out="$(tsh play 00000000-0000-0000-0000-000000000000 2>&1)" && fail "tsh play of
 assert_contains "$out" "no recording of session" "tsh play of an unknown session"
 pass "tsh recordings ls and tsh play through the proxy"
 
+# --- tsh join: a second user in a session in progress ------------------------------------
+# alice owns the session (plain OpenSSH to the node with a tctl-signed certificate);
+# joe joins it with tsh join; each sees what the other types.
+cluster_user alice "$LOGIN"
+pin_node_key "$WORK/data" "$NODE_PORT"
+cat >"$WORK/join.exp" <<'EXP'
+set timeout 20
+spawn ssh -F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
+  -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$env(KH) -i $env(ALICE_KEY) \
+  -p $env(NODE_PORT) -tt $env(LOGIN)@127.0.0.1
+set owner $spawn_id
+send "echo SID=\$TELEPORT_SESSION\r"
+expect {
+  -re {SID=([0-9a-f-]{36})} { set sid $expect_out(1,string) }
+  timeout { puts "JOINFAIL: no session ID from the owner's shell"; exit 91 }
+}
+puts "\nSESSION $sid"
+spawn $env(TP_BIN)/tsh join $sid
+set joiner $spawn_id
+sleep 2
+send -i $owner "echo owner-says-$env(TAG)\r"
+expect {
+  -i $joiner "owner-says-$env(TAG)" {}
+  timeout { puts "JOINFAIL: the joiner does not see the owner's output"; exit 92 }
+}
+send -i $joiner "echo joiner-says-$env(TAG)\r"
+expect {
+  -i $owner "joiner-says-$env(TAG)" {}
+  timeout { puts "JOINFAIL: the owner does not see what the joiner typed"; exit 93 }
+}
+send -i $owner "exit\r"
+expect {
+  -i $joiner eof {}
+  timeout { puts "JOINFAIL: the joiner stayed after the session ended"; exit 94 }
+}
+expect -i $owner eof
+puts "JOINOK"
+EXP
+rc=0
+KH="$WORK/known_hosts" ALICE_KEY="$WORK/alice" NODE_PORT="$NODE_PORT" LOGIN="$LOGIN" TAG="$RANDOM$RANDOM" \
+  timeout 60 expect -f "$WORK/join.exp" >"$WORK/join.out" 2>&1 || rc=$?
+grep -q JOINOK "$WORK/join.out" || fail "tsh join (rc $rc): $(tr -d '\r' <"$WORK/join.out" | tail -n 20)"
+JOIN_SID="$(tr -d '\r' <"$WORK/join.out" | sed -n 's/^SESSION \([0-9a-f-]*\)$/\1/p' | head -n 1)"
+[ -n "$JOIN_SID" ] || fail "no session ID in the join transcript"
+joined_logged() {
+  cat "$WORK/data/log/"*.log | python3 -c '
+import json, sys
+sid = sys.argv[1]
+ev = [json.loads(l) for l in sys.stdin]
+kinds = {(e["event"], e.get("user")) for e in ev if e.get("sid") == sid}
+want = {("session.join", "joe"), ("session.leave", "joe"), ("session.start", "alice")}
+sys.exit(0 if want <= kinds else 1)' "$JOIN_SID"
+}
+wait_secs 10 joined_logged || fail "session.join/session.leave of joe in $JOIN_SID are not in the audit log"
+pass "tsh join: joe joins alice's session, both see each other's input and output; join/leave logged"
+
 # --- logout ------------------------------------------------------------------------------------
 tsh logout >"$WORK/logout.out" 2>&1 || fail "tsh logout: $(cat "$WORK/logout.out")"
 for f in joe joe.pub joe-cert.pub; do [ ! -e "$KEYS/$f" ] || fail "tsh logout left $KEYS/$f"; done
