@@ -312,6 +312,10 @@ class node_session : public session_handler {
         const bool scp = command->rfind("scp ", 0) == 0;
         auto e = ctx->event(scp ? "scp" : "exec");
         e["command"] = *command;
+        if (auto r = scp ? parse_scp_command(*command) : std::nullopt) {
+          e["action"] = r->action;
+          e["path"] = r->path;
+        }
         e["exitCode"] = code;
         if (x.signaled) e["signal"] = signal_name(x.signal);
         session->post(std::move(e));
@@ -339,6 +343,35 @@ class node_session : public session_handler {
 };
 
 }  // namespace
+
+std::optional<scp_request> parse_scp_command(std::string_view command) {
+  // "scp [-r] [-p] [-d] [-v] -t|-f [--] <path>": the path is the rest of the line
+  // after the flags (scp quotes nothing on the remote side).
+  std::vector<std::string> words;
+  std::size_t pos = 0;
+  while (pos < command.size() && words.size() < 16) {
+    while (pos < command.size() && command[pos] == ' ') ++pos;
+    if (pos >= command.size()) break;
+    if (!words.empty() && command[pos] != '-') {
+      words.emplace_back(command.substr(pos));
+      break;
+    }
+    const auto end = std::min(command.find(' ', pos), command.size());
+    words.emplace_back(command.substr(pos, end - pos));
+    pos = end;
+  }
+  if (words.size() < 3 || words.front() != "scp") return std::nullopt;
+  scp_request r;
+  for (std::size_t i = 1; i + 1 < words.size(); ++i) {
+    const auto& w = words[i];
+    if (w.size() < 2 || w[0] != '-') return std::nullopt;
+    if (w.find('t') != std::string::npos) r.action = "upload";
+    if (w.find('f') != std::string::npos) r.action = "download";
+  }
+  if (r.action.empty()) return std::nullopt;
+  r.path = words.back();
+  return r;
+}
 
 std::vector<std::string> parse_environment_file(std::string_view text) {
   std::vector<std::string> out;

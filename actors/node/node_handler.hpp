@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,14 @@ class node_handler : public transport::ssh_server_handler,
   std::map<std::string, std::size_t> users_;  // cluster user -> open sessions
   session_registry shared_;
 };
+
+// What a legacy scp command line does, for the scp audit event: action
+// "upload" (scp -t: the node receives) or "download" (scp -f), and the path.
+struct scp_request {
+  std::string action;
+  std::string path;
+};
+std::optional<scp_request> parse_scp_command(std::string_view command);
 
 // "VAR=value" lines of a ~/.tsh/environment file (comments and blank lines
 // skipped, malformed lines ignored), at most 1,000 entries.

@@ -82,3 +82,18 @@ TEST_CASE("environment file lines (.tsh/environment)", "[node_handler]") {
   for (int i = 0; i < 2000; ++i) many += "V" + std::to_string(i) + "=1\n";
   CHECK(parse_environment_file(many).size() == 1000);
 }
+
+TEST_CASE("legacy scp command lines name the action and the path", "[node]") {
+  auto up = parse_scp_command("scp -t /tmp/dir/up file.bin");
+  REQUIRE(up);
+  CHECK(up->action == "upload");
+  CHECK(up->path == "/tmp/dir/up file.bin");
+  auto down = parse_scp_command("scp -r -p -f -- /srv/data");
+  REQUIRE(down);
+  CHECK(down->action == "download");
+  CHECK(down->path == "/srv/data");
+  CHECK_FALSE(parse_scp_command("scp /a /b"));
+  CHECK_FALSE(parse_scp_command("scp -t"));
+  CHECK_FALSE(parse_scp_command("ls -t /x"));
+  CHECK_FALSE(parse_scp_command(""));
+}
