@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "actors/identity/secrets.hpp"
+#include "messages/timestamp.hpp"
 
 namespace tp::actors {
 
@@ -84,9 +85,13 @@ tp::status audit_file::sync() {
   return {};
 }
 
-tp::status audit_file::write(const std::string& day, std::vector<nlohmann::json> events) {
+tp::status audit_file::write(const std::string& day, std::vector<nlohmann::json> events,
+                             std::vector<line_ref>* refs) {
   if (events.empty()) return {};
   if (auto st = open_day(day); !st) return st;
+  // The single writer appends: the file's end is where this batch starts.
+  const off_t end = ::lseek(fd_, 0, SEEK_END);
+  if (end < 0) return tp::make_error("the audit log: " + std::string(std::strerror(errno)));
   std::string buf;
   std::string hash = last_hash_;
   for (auto& e : events) {
@@ -94,7 +99,20 @@ tp::status audit_file::write(const std::string& day, std::vector<nlohmann::json>
     e["prev_hash"] = hash;
     hash = event_hash(e);
     e["hash"] = hash;
-    buf += event_text(e);
+    const std::string line = event_text(e);
+    if (refs != nullptr) {
+      line_ref r;
+      r.offset = static_cast<std::uint64_t>(end) + buf.size();
+      r.length = line.size();
+      if (auto t = messages::parse_rfc3339(string_field(e, "time"))) {
+        r.unix_seconds = t->unix_seconds;
+        r.nanos = t->nanos;
+      }
+      r.type = string_field(e, "event");
+      r.uid = string_field(e, "uid");
+      refs->push_back(std::move(r));
+    }
+    buf += line;
     buf += '\n';
   }
   const char* p = buf.data();
@@ -109,6 +127,7 @@ tp::status audit_file::write(const std::string& day, std::vector<nlohmann::json>
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+  size_ = static_cast<std::uint64_t>(end) + buf.size();
   last_hash_ = std::move(hash);
   return {};
 }

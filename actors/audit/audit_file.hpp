@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/audit/audit_index.hpp"
 #include "messages/result.hpp"
 
 namespace tp::actors {
@@ -32,7 +33,11 @@ class audit_file {
 
   // The batched form: write() chains and appends without syncing; sync() makes
   // everything written so far durable (a day change syncs the previous file).
-  tp::status write(const std::string& day, std::vector<nlohmann::json> events);
+  // `refs` (optional) receives where each event's line went (for the index).
+  tp::status write(const std::string& day, std::vector<nlohmann::json> events,
+                   std::vector<line_ref>* refs = nullptr);
+  // The size of the open day's file after the last write.
+  std::uint64_t size() const { return size_; }
   tp::status sync();
 
   const std::string& dir() const { return dir_; }
@@ -45,6 +50,7 @@ class audit_file {
   std::string last_hash_;  // of the open day's last line
   int fd_ = -1;
   bool dirty_ = false;  // written since the last sync
+  std::uint64_t size_ = 0;
 };
 
 // An event as one line of JSON; invalid UTF-8 (e.g. in a command line) is

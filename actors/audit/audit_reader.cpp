@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/audit/audit_file.hpp"
+#include "actors/audit/audit_index.hpp"
 #include "messages/timestamp.hpp"
 
 namespace tp::actors {
@@ -37,8 +38,23 @@ std::string day_of(std::int64_t unix) {
 
 }  // namespace
 
+// Reads the indexed lines of one day file; false if the file does not match.
+bool read_indexed(const std::filesystem::path& path, const std::vector<line_ref>& refs,
+                  std::vector<std::string>& out) {
+  std::ifstream in(path, std::ios::binary);
+  for (const auto& r : refs) {
+    std::string line(r.length, '\0');
+    in.seekg(static_cast<std::streamoff>(r.offset));
+    if (!in.read(line.data(), static_cast<std::streamsize>(r.length))) return false;
+    if (line.empty() || line.front() != '{') return false;
+    out.push_back(std::move(line));
+  }
+  return true;
+}
+
 messages::events_reply query_events(const std::string& dir, const messages::audit_query_request& q,
-                                    std::chrono::system_clock::time_point now) {
+                                    std::chrono::system_clock::time_point now,
+                                    const audit_index* index) {
   messages::events_reply out;
   const std::int64_t until =
       q.until_unix > 0
@@ -51,6 +67,24 @@ messages::events_reply query_events(const std::string& dir, const messages::audi
   for (const auto& path : day_files(dir)) {
     const std::string day = path.filename().string().substr(0, 10);
     if (day < first_day || day > last_day) continue;
+    if (index != nullptr) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path, ec);
+      const auto left = static_cast<std::size_t>(limit) - out.events.size();
+      auto refs =
+          ec ? std::nullopt : index->find(day, size, q.since_unix, until, q.event_type, left + 1);
+      std::vector<std::string> lines;
+      if (refs && read_indexed(path, *refs, lines)) {
+        for (auto& l : lines) {
+          if (out.events.size() >= static_cast<std::size_t>(limit)) {
+            out.truncated = true;
+            return out;
+          }
+          out.events.push_back(std::move(l));
+        }
+        continue;
+      }
+    }
     std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {

@@ -1,5 +1,7 @@
 #include "actors/audit/audit_store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "actors/audit/audit_reader.hpp"
 #include "actors/identity/secrets.hpp"
 #include "messages/timestamp.hpp"
@@ -38,7 +40,11 @@ void complete(nlohmann::json& e, const std::string& now_text) {
 }  // namespace
 
 audit_store::audit_store(std::string log_dir)
-    : day_files_(log_dir), recordings_(log_dir + "/sessions/default") {}
+    : day_files_(log_dir), recordings_(log_dir + "/sessions/default") {
+  std::string why;
+  index_ = audit_index::open(log_dir, &why);
+  if (!index_) spdlog::warn("audit log: no search index ({}); queries scan the day files", why);
+}
 
 bool audit_store::handles(const api_request& r) {
   return writes(r) || std::holds_alternative<audit_query_request>(r) ||
@@ -104,7 +110,22 @@ tp::status audit_store::commit() {
     while (i < events.size() && events[i]["time"].get<std::string>().compare(0, 10, day) == 0) {
       run.push_back(std::move(events[i++]));
     }
-    if (auto st = day_files_.write(day, std::move(run)); !st && result) result = st;
+    std::vector<line_ref> refs;
+    auto st = day_files_.write(day, std::move(run), index_ ? &refs : nullptr);
+    if (!st) {
+      if (result) result = st;
+      continue;
+    }
+    // Indexed once durable; a failed index write only slows queries of that day.
+    if (auto synced = day_files_.sync(); !synced) {
+      if (result) result = synced;
+      continue;
+    }
+    if (index_) {
+      if (auto ix = index_->add(day, refs, day_files_.size()); !ix) {
+        spdlog::warn("audit log: {}", ix.message());
+      }
+    }
   }
   if (auto st = day_files_.sync(); !st && result) result = st;
   return result;
@@ -151,7 +172,9 @@ void audit_store::host_offline(const std::string& host_id) {
 }
 
 api_reply audit_store::read(const api_request& r, sys_time now) const {
-  if (auto* q = std::get_if<audit_query_request>(&r)) return query_events(dir(), *q, now);
+  if (auto* q = std::get_if<audit_query_request>(&r)) {
+    return query_events(dir(), *q, now, index_.get());
+  }
   if (std::holds_alternative<audit_verify_request>(r)) {
     return audit_verify_reply{verify_audit_dir(dir())};
   }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ class audit_store {
   void track_session(const nlohmann::json& e);
 
   audit_file day_files_;
+  std::unique_ptr<audit_index> index_;  // null when it could not be opened
   recording_store recordings_;
   std::vector<nlohmann::json> events_;          // staged, in arrival order
   std::map<std::string, nlohmann::json> live_;  // sid -> session.start (+ "parties")
