@@ -365,8 +365,8 @@ std::optional<scp_request> parse_scp_command(std::string_view command) {
   for (std::size_t i = 1; i + 1 < words.size(); ++i) {
     const auto& w = words[i];
     if (w.size() < 2 || w[0] != '-') return std::nullopt;
-    if (w.find('t') != std::string::npos) r.action = "upload";
-    if (w.find('f') != std::string::npos) r.action = "download";
+    if (w.find('t') != std::string::npos) r.action = "write";
+    if (w.find('f') != std::string::npos) r.action = "read";
   }
   if (r.action.empty()) return std::nullopt;
   r.path = words.back();

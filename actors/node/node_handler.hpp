@@ -67,7 +67,8 @@ class node_handler : public transport::ssh_server_handler,
 };
 
 // What a legacy scp command line does, for the scp audit event: action
-// "upload" (scp -t: the node receives) or "download" (scp -f), and the path.
+// "write" (scp -t: a file is written on the node) or "read" (scp -f), as the
+// manual's scp event names them, and the path.
 struct scp_request {
   std::string action;
   std::string path;

@@ -86,11 +86,11 @@ TEST_CASE("environment file lines (.tsh/environment)", "[node_handler]") {
 TEST_CASE("legacy scp command lines name the action and the path", "[node]") {
   auto up = parse_scp_command("scp -t /tmp/dir/up file.bin");
   REQUIRE(up);
-  CHECK(up->action == "upload");
+  CHECK(up->action == "write");
   CHECK(up->path == "/tmp/dir/up file.bin");
   auto down = parse_scp_command("scp -r -p -f -- /srv/data");
   REQUIRE(down);
-  CHECK(down->action == "download");
+  CHECK(down->action == "read");
   CHECK(down->path == "/srv/data");
   CHECK_FALSE(parse_scp_command("scp /a /b"));
   CHECK_FALSE(parse_scp_command("scp -t"));
