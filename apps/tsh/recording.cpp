@@ -1,5 +1,7 @@
 #include "apps/tsh/recording.hpp"
 
+#include "messages/timestamp.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -105,39 +107,9 @@ field read_size(const json& ev, int& cols, int& rows) {
 
 // Unix seconds of an RFC3339 timestamp (fraction truncated), or nullopt.
 std::optional<std::int64_t> rfc3339_seconds(std::string_view s) {
-  int y, mo, d, h, mi, sec;
-  if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) ||
-      s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec)) {
-    return std::nullopt;
-  }
-  std::size_t p = 19;
-  if (s[p] == '.') {
-    std::size_t start = ++p;
-    while (p < s.size() && s[p] >= '0' && s[p] <= '9') ++p;
-    if (p == start) return std::nullopt;
-  }
-  if (p >= s.size()) return std::nullopt;
-  std::int64_t offset = 0;
-  if (s[p] == 'Z' || s[p] == 'z') {
-    ++p;
-  } else if (s[p] == '+' || s[p] == '-') {
-    int oh, om;
-    if (!digits(s, p + 1, 2, oh) || p + 3 >= s.size() || s[p + 3] != ':' ||
-        !digits(s, p + 4, 2, om) || oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset = (s[p] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    p += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (p != s.size() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  using namespace std::chrono;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  std::int64_t days = sys_days{ymd}.time_since_epoch().count();
-  return days * 86400 + h * 3600 + mi * 60 + std::min(sec, 59) - offset;
+  auto t = messages::parse_rfc3339(s);
+  if (!t) return std::nullopt;
+  return t->unix_seconds;
 }
 
 std::string time_of(const json& ev) {
