@@ -9,8 +9,10 @@ namespace tp::messages {
 namespace {
 
 template <class Body>
-std::vector<char> encode(std::uint64_t id, const Body& body) {
+std::vector<char> encode(std::uint64_t id, const Body& body, std::size_t size_hint = 0) {
   std::vector<char> out;
+  // Large bodies (recording chunks) are serialized without regrowing the buffer.
+  if (size_hint > 0) out.reserve(size_hint);
   caf::binary_serializer sink{nullptr, out};
   // Serializing our own well-formed structs cannot fail; a failure is a bug.
   auto err = sink(id, const_cast<Body&>(body));
@@ -37,8 +39,20 @@ tp::result<envelope<Body>> decode(std::string_view payload, const char* what) {
 
 }  // namespace
 
+// Roughly the encoded size of the large requests.
+std::size_t size_hint(const api_request& r) {
+  std::size_t n = 0;
+  if (const auto* c = std::get_if<session_chunk_request>(&r)) {
+    n = c->data.size() + c->sid.size();
+    for (const auto& e : c->events) n += e.size() + 8;
+  } else if (const auto* a = std::get_if<audit_event_request>(&r)) {
+    for (const auto& e : a->events) n += e.size() + 8;
+  }
+  return n == 0 ? 0 : n + 64;
+}
+
 std::vector<char> encode_request(std::uint64_t id, const api_request& request) {
-  return encode(id, request);
+  return encode(id, request, size_hint(request));
 }
 
 tp::result<envelope<api_request>> decode_request(std::string_view payload) {

@@ -18,14 +18,24 @@ std::string too_large(std::size_t size, std::size_t max) {
 
 }  // namespace
 
-status encode_frame(const frame& f, std::vector<char>& out, std::size_t max_payload) {
+status encode_frame_header(const frame& f, char (&header)[frame_header_size],
+                           std::size_t max_payload) {
   const std::size_t n = f.payload.size();
   if (n > max_payload || n > UINT32_MAX) return make_error(too_large(n, max_payload));
   if (!known_type(static_cast<std::uint8_t>(f.type))) return make_error("unknown frame type");
   const auto len = static_cast<std::uint32_t>(n);
-  const char header[frame_header_size] = {static_cast<char>(len >> 24),
-                                          static_cast<char>(len >> 16), static_cast<char>(len >> 8),
-                                          static_cast<char>(len), static_cast<char>(f.type)};
+  header[0] = static_cast<char>(len >> 24);
+  header[1] = static_cast<char>(len >> 16);
+  header[2] = static_cast<char>(len >> 8);
+  header[3] = static_cast<char>(len);
+  header[4] = static_cast<char>(f.type);
+  return {};
+}
+
+status encode_frame(const frame& f, std::vector<char>& out, std::size_t max_payload) {
+  char header[frame_header_size];
+  if (auto st = encode_frame_header(f, header, max_payload); !st) return st;
+  const std::size_t n = f.payload.size();
   out.reserve(out.size() + frame_header_size + n);
   out.insert(out.end(), header, header + frame_header_size);
   out.insert(out.end(), f.payload.begin(), f.payload.end());

@@ -38,6 +38,10 @@ struct frame {
 
 // Appends the encoded frame to `out`; refuses payloads above `max_payload`
 // (then `out` is unchanged).
+// The frame's header alone, for writers that send header and payload as two
+// buffers instead of copying the payload behind the header.
+status encode_frame_header(const frame& f, char (&header)[frame_header_size],
+                           std::size_t max_payload = default_max_frame_payload);
 status encode_frame(const frame& f, std::vector<char>& out,
                     std::size_t max_payload = default_max_frame_payload);
 result<std::vector<char>> encode_frame(const frame& f,

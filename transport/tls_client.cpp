@@ -239,15 +239,17 @@ result<std::unique_ptr<tls_client>> tls_client::connect(const tls_client_config&
 status tls_client::send(const frame& f) {
   auto& im = *impl_;
   if (im.closed) return *im.closed;
-  auto bytes = encode_frame(f, im.config.max_frame_payload);
-  if (!bytes) return bytes.err();
+  char header[frame_header_size];
+  if (auto st = encode_frame_header(f, header, im.config.max_frame_payload); !st) return st;
+  // Header and payload as two buffers: a large payload is not copied again.
+  const std::array<net::const_buffer, 2> bytes{net::buffer(header),
+                                               net::buffer(f.payload.data(), f.payload.size())};
   bool done = false;
   boost::system::error_code ec;
-  net::async_write(im.stream, net::buffer(*bytes),
-                   [&](const boost::system::error_code& e, std::size_t) {
-                     ec = e;
-                     done = true;
-                   });
+  net::async_write(im.stream, bytes, [&](const boost::system::error_code& e, std::size_t) {
+    ec = e;
+    done = true;
+  });
   if (!im.run_until([&] { return done; }, steady_clock::now() + im.config.send_timeout)) {
     im.fail(make_error("timed out sending to the auth server at " + im.target));
     im.abort_pending();

@@ -34,8 +34,8 @@ tp::result<std::unique_ptr<auth_client>> auth_client::connect(const std::string&
 tp::result<messages::api_reply> auth_client::call(messages::api_request request,
                                                   std::chrono::milliseconds timeout) {
   const std::uint64_t id = next_id_++;
-  const auto payload = messages::encode_request(id, request);
-  if (auto st = client_->send(transport::frame::message({payload.data(), payload.size()})); !st) {
+  transport::frame f{transport::frame_type::message, messages::encode_request(id, request)};
+  if (auto st = client_->send(f); !st) {
     return st.err();
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
