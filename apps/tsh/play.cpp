@@ -20,7 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t k_max_answer = (std::size_t{1} << 30) + (1 << 20);
-constexpr std::size_t k_max_list = 64 << 20;
 constexpr std::chrono::milliseconds k_max_idle{2000};
 
 bool local_recording(const std::string& target) {
@@ -51,15 +50,7 @@ result<std::vector<json>> fetch_events(const global_flags& g, const std::string&
                                        const std::string& what) {
   auto s = open_session(g);
   if (!s) return s.err();
-  auto out = proxy_query(*s, subsystem, what, k_max_list);
-  if (!out) return out.err();
-  auto arr = json::parse(*out, nullptr, false);
-  if (!arr.is_array()) return make_error("the proxy sent a malformed answer to " + subsystem);
-  std::vector<json> events;
-  for (auto& e : arr) {
-    if (e.is_object()) events.push_back(std::move(e));
-  }
-  return events;
+  return proxy_events(*s, subsystem, what);
 }
 
 std::string field(const json& e, const char* key) {

@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::chrono::seconds k_nodes_timeout{30};
 constexpr std::size_t k_max_node_list = 16 << 20;
+constexpr std::size_t k_max_event_list = 64 << 20;
 
 std::string last_line(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -130,6 +131,19 @@ result<std::string> proxy_query(const session& s, const std::string& subsystem,
     return make_error("cannot " + what + " through " + where + ": " + why);
   }
   return std::move(run->out);
+}
+
+result<std::vector<nlohmann::json>> proxy_events(const session& s, const std::string& subsystem,
+                                                 const std::string& what) {
+  auto out = proxy_query(s, subsystem, what, k_max_event_list);
+  if (!out) return out.err();
+  auto arr = nlohmann::json::parse(*out, nullptr, false);
+  if (!arr.is_array()) return make_error("the proxy sent a malformed answer to " + subsystem);
+  std::vector<nlohmann::json> events;
+  for (auto& e : arr) {
+    if (e.is_object()) events.push_back(std::move(e));
+  }
+  return events;
 }
 
 result<std::vector<node_info>> fetch_nodes(const session& s) {

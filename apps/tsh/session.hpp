@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "apps/tsh/nodes.hpp"
 #include "apps/tsh/profile.hpp"
 #include "apps/tsh/ssh_exec.hpp"
@@ -48,6 +50,10 @@ status check_not_expired(const session& s);
 // action in errors ("cannot list the nodes through the proxy at ...").
 result<std::string> proxy_query(const session& s, const std::string& subsystem,
                                 const std::string& what, std::size_t max_output);
+// A query whose answer is a JSON array of events (tp-sessions, tp-recordings):
+// its objects, or an error naming a malformed answer.
+result<std::vector<nlohmann::json>> proxy_events(const session& s, const std::string& subsystem,
+                                                 const std::string& what);
 // Asks the proxy's "tp-nodes" subsystem for the live nodes (bounded in time).
 result<std::vector<node_info>> fetch_nodes(const session& s);
 // Replaces the node lines of this proxy in ~/.tsh/known_hosts.

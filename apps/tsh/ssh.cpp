@@ -172,16 +172,14 @@ int cmd_join(const global_flags& g, const std::string& sid) {
   auto ready = prepare(g);
   if (!ready) return fail(ready.message());
   const auto& [s, nodes] = *ready;
-  auto out = proxy_query(s, "tp-sessions", "list the active sessions", 64 << 20);
-  if (!out) return fail(out.message());
-  auto live = nlohmann::json::parse(*out, nullptr, false);
+  auto live = proxy_events(s, "tp-sessions", "list the active sessions");
+  if (!live) return fail(live.message());
   std::string server_id;
-  if (live.is_array()) {
-    for (const auto& e : live) {
-      if (e.is_object() && e.value("sid", nlohmann::json()).is_string() && e["sid"] == sid &&
-          e.contains("server_id") && e["server_id"].is_string()) {
-        server_id = e["server_id"].get<std::string>();
-      }
+  for (const auto& e : *live) {
+    auto id = e.find("sid");
+    auto host = e.find("server_id");
+    if (id != e.end() && *id == sid && host != e.end() && host->is_string()) {
+      server_id = host->get<std::string>();
     }
   }
   if (server_id.empty())
