@@ -359,6 +359,10 @@ rec_row="$(tsh recordings ls --since="$(date -u +%F)" | awk -v s="$REC_SID" '$1 
   fail "tsh recordings ls --until=2000-01-01 lists $REC_SID"
 out="$(tsh play 00000000-0000-0000-0000-000000000000 2>&1)" && fail "tsh play of an unknown session worked"
 assert_contains "$out" "no recording of session" "tsh play of an unknown session"
+out="$(tsh play 'bad*sid' 2>&1)" && fail "tsh play of a malformed session ID worked"
+assert_contains "$out" "bad session ID" "tsh play of a malformed session ID"
+out="$(tsh recordings ls --since=yesterday 2>&1)" && fail "tsh recordings ls --since=yesterday worked"
+assert_contains "$out" "--since: expected a date" "tsh recordings ls with a bad date"
 pass "tsh recordings ls and tsh play through the proxy"
 
 # --- tsh join: a second user in a session in progress ------------------------------------
@@ -415,6 +419,10 @@ want = {("session.join", "joe"), ("session.leave", "joe"), ("session.start", "al
 sys.exit(0 if want <= kinds else 1)' "$JOIN_SID"
 }
 wait_secs 10 joined_logged || fail "session.join/session.leave of joe in $JOIN_SID are not in the audit log"
+out="$(tsh join 'not-a-sid!' 2>&1)" && fail "tsh join of a malformed session ID worked"
+assert_contains "$out" "is not a session ID" "tsh join of a malformed session ID"
+out="$(tsh join 00000000-0000-0000-0000-000000000000 2>&1)" && fail "tsh join of an unknown session worked"
+assert_contains "$out" "is not in progress" "tsh join of an unknown session"
 pass "tsh join: joe joins alice's session, both see each other's input and output; join/leave logged"
 
 # --- logout ------------------------------------------------------------------------------------
