@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <tuple>
 
 #include "transport/ssh_private_key.hpp"
@@ -195,6 +196,7 @@ struct ssh_server::impl {
   reactor_loop::watch_id accept_watch = 0;
   reactor_loop::timer_id accept_resume = 0;
   bool stopped = false;
+  std::mutex adopt_mutex;
 
   explicit impl(ssh_reactor& r) : reactor(r), core(std::make_shared<server_core>()) {}
   ~impl() {
@@ -203,7 +205,8 @@ struct ssh_server::impl {
 
   void on_acceptable();
   void adopt(server_loop_state& state, std::shared_ptr<pending_session> p, std::uint64_t id,
-             server_session::endpoints ends);
+             server_session::endpoints ends,
+             std::shared_ptr<ssh_server_handler> handler = nullptr);
 };
 
 void ssh_server::impl::on_acceptable() {
@@ -259,12 +262,14 @@ void ssh_server::impl::on_acceptable() {
 }
 
 void ssh_server::impl::adopt(server_loop_state& state, std::shared_ptr<pending_session> p,
-                             std::uint64_t id, server_session::endpoints ends) {
+                             std::uint64_t id, server_session::endpoints ends,
+                             std::shared_ptr<ssh_server_handler> handler) {
   if (state.stopped) {
     --core->live_sessions;
     return;
   }
-  auto s = std::make_shared<server_session>(core, state, p->release(), id, std::move(ends));
+  auto s = std::make_shared<server_session>(core, state, p->release(), id, std::move(ends),
+                                            std::move(handler));
   if (auto st = s->begin(); !st) {
     s->end(st.message(), false);
     --core->live_sessions;
@@ -289,10 +294,13 @@ result<std::unique_ptr<ssh_server>> ssh_server::start(ssh_reactor& reactor,
   im->bind = ssh_bind_new();
   if (!im->bind) return make_error("cannot create the libssh server object");
   if (auto st = configure_bind(im->bind, o); !st) return st.err();
-  auto l = listen_on(o.listen_address, o.port, o.listen_backlog);
-  if (!l) return l.err();
-  im->listener = std::move(*l);
-  const std::uint16_t port = bound_port(im->listener.get());
+  std::uint16_t port = 0;
+  if (o.listen) {
+    auto l = listen_on(o.listen_address, o.port, o.listen_backlog);
+    if (!l) return l.err();
+    im->listener = std::move(*l);
+    port = bound_port(im->listener.get());
+  }
 
   for (std::size_t i = 0; i < reactor.size(); ++i) {
     auto state = std::make_unique<server_loop_state>();
@@ -307,7 +315,8 @@ result<std::unique_ptr<ssh_server>> ssh_server::start(ssh_reactor& reactor,
   }
   impl* ip = im.get();
   status watched = make_error("the reactor is not running");
-  reactor.loop(0).run_and_wait([ip, &watched] {
+  if (!o.listen) watched = {};
+  if (o.listen) reactor.loop(0).run_and_wait([ip, &watched] {
     auto w =
         ip->reactor.loop(0).watch(ip->listener.get(), POLLIN, [ip](short) { ip->on_acceptable(); });
     if (!w) {
@@ -332,6 +341,40 @@ ssh_server::ssh_server(std::unique_ptr<impl> impl, std::uint16_t port)
 
 ssh_server::~ssh_server() {
   stop();
+}
+
+status ssh_server::adopt(unique_fd fd, std::string peer_address, std::uint16_t peer_port,
+                         std::shared_ptr<ssh_server_handler> handler) {
+  impl* ip = impl_.get();
+  if (!ip || ip->stopped) return make_error("the SSH server is stopped");
+  if (!fd) return make_error("no connection to serve");
+  if (ip->core->live_sessions.load() >= ip->core->options.max_connections)
+    return make_error("too many connections");
+  ssh_session s = ssh_new();
+  if (!s) return make_error("out of memory");
+  {
+    std::lock_guard<std::mutex> lock(ip->adopt_mutex);  // callers on several threads
+    if (ssh_bind_accept_fd(ip->bind, s, fd.release()) != SSH_OK) {
+      ssh_free(s);  // the session owns the fd, as on accept
+      return make_error("libssh refused the connection");
+    }
+  }
+  ++ip->core->live_sessions;
+  auto p = std::make_shared<pending_session>(s);
+  server_session::endpoints ends;
+  ends.peer_address = std::move(peer_address);
+  ends.peer_port = peer_port;
+  ends.local_address = "127.0.0.1";
+  reactor_loop& target = ip->reactor.next_loop();
+  server_loop_state& state = *ip->core->loops[target.index()];
+  const std::uint64_t id = ip->core->next_session_id++;
+  if (!target.post([ip, &state, p, id, ends = std::move(ends), handler = std::move(handler)]() mutable {
+        ip->adopt(state, std::move(p), id, std::move(ends), std::move(handler));
+      })) {
+    --ip->core->live_sessions;
+    return make_error("the SSH server is stopping");
+  }
+  return {};
 }
 
 std::size_t ssh_server::session_count() const {

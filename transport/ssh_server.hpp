@@ -15,6 +15,7 @@
 #include "messages/result.hpp"
 #include "transport/ssh_key.hpp"
 #include "transport/ssh_reactor.hpp"
+#include "transport/ssh_reactor_fd.hpp"
 #include "transport/ssh_server_handler.hpp"
 
 namespace tp::transport {
@@ -31,6 +32,8 @@ struct ssh_server_options {
   std::string macs;
   std::string hostkey_algorithms;
   // Connections beyond this are closed right after accept.
+  // false: no listener; connections come only through adopt().
+  bool listen = true;
   std::size_t max_connections = 10000;
   std::size_t max_channels_per_session = 64;
   // A connection not authenticated after this long is dropped.
@@ -52,6 +55,11 @@ class ssh_server {
   ssh_server& operator=(const ssh_server&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // Serves an already connected stream socket as if it had been accepted, with
+  // `handler` for this connection (the recording proxy's in-process SSH endpoint for
+  // a proxied connection). Any thread.
+  status adopt(unique_fd fd, std::string peer_address, std::uint16_t peer_port,
+               std::shared_ptr<ssh_server_handler> handler);
   std::size_t session_count() const;
   // Closes the listener, then ends every session (handlers see on_close) and waits for
   // that on each loop. Idempotent. Not from a reactor thread.

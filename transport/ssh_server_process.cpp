@@ -79,6 +79,7 @@ bool process_channel::on_exec(std::string_view command) {
 }
 
 bool process_channel::on_subsystem(std::string_view name) {
+  if (opts_.program && !opts_.force_command) return start(std::nullopt, {}, std::string(name));
   auto it = opts_.subsystems.find(std::string(name));
   if (it == opts_.subsystems.end()) return false;
   return start(opts_.force_command ? opts_.force_command : std::optional(it->second),
@@ -99,7 +100,7 @@ bool process_channel::on_agent_forwarding_request() {
 }
 
 bool process_channel::start(const std::optional<std::string>& command,
-                            const std::string& original) {
+                            const std::string& original, const std::string& subsystem) {
   if (child_ || !ch_ || finished_) return false;
   auto fail = [this](const std::string& e) {
     if (opts_.on_error) opts_.on_error(e);
@@ -130,7 +131,10 @@ bool process_channel::start(const std::optional<std::string>& command,
     agent_ = std::move(*a);
     set_env(so.env, "SSH_AUTH_SOCK", agent_->socket_path());
   }
-  if (command) {
+  if (opts_.program) {
+    so.argv = opts_.program(command, subsystem, pty_.has_value());
+    if (so.argv.empty()) return fail("nothing to run");
+  } else if (command) {
     so.argv = shell_command_argv(*user, *command);
   } else {
     so.argv = login_shell_argv(*user);

@@ -39,6 +39,13 @@ struct process_channel_options {
   std::optional<std::string> force_command;
   bool allow_pty = true;
   bool allow_agent_forwarding = false;
+  // Runs this program instead of the login's shell: the recording proxy runs ssh to
+  // the node. Given what the client asked for -- a command (unset: a shell) or a
+  // subsystem name (non-empty) -- and whether it has a terminal; returns the argv
+  // (argv[0] found in PATH). `subsystems` is then not consulted.
+  std::function<std::vector<std::string>(const std::optional<std::string>& command,
+                                         const std::string& subsystem, bool pty)>
+      program;
   // After the process exited, how long to wait for a pty's output to end (programs
   // left in the background may hold the terminal open).
   std::chrono::milliseconds pty_drain{1000};
@@ -80,7 +87,8 @@ class process_channel : public channel_handler {
   std::size_t inject_input(std::string_view data);
 
  private:
-  bool start(const std::optional<std::string>& command, const std::string& original);
+  bool start(const std::optional<std::string>& command, const std::string& original,
+             const std::string& subsystem = {});
   void on_exit_fd();
   void maybe_finish();
   void finish();

@@ -49,12 +49,14 @@ struct server_session::guard {
 };
 
 server_session::server_session(std::shared_ptr<server_core> core, server_loop_state& state,
-                               ssh_session s, std::uint64_t id, endpoints ends)
+                               ssh_session s, std::uint64_t id, endpoints ends,
+                               std::shared_ptr<ssh_server_handler> handler)
     : core_(std::move(core)),
       state_(state),
       session_(s),
       id_(id),
       ends_(std::move(ends)),
+      server_handler_(handler ? std::move(handler) : core_->handler),
       started_(std::chrono::steady_clock::now()),
       last_activity_(started_) {}
 
@@ -118,7 +120,7 @@ void server_session::disconnect(std::string reason) {
 void server_session::auth_failed(auth_failure f) {
   ++failures_;
   const bool too_many = failures_ >= core_->options.max_auth_tries;
-  if (core_->handler) core_->handler->on_auth_failure(f);
+  if (server_handler_) server_handler_->on_auth_failure(f);
   if (too_many && disconnect_reason_.empty()) {
     disconnect_reason_ = "too many authentication failures";
     mark_dirty();
@@ -175,14 +177,14 @@ int server_session::auth_pubkey(const char* user, ssh_key key, char state) {
   a.peer_port = ends_.peer_port;
   a.probe = f.probe;
   f.certificate_blob = *blob;
-  if (auto st = core_->handler->authorize(a); !st) {
+  if (auto st = server_handler_->authorize(a); !st) {
     f.reason = st.message();
     auth_failed(std::move(f));
     return SSH_AUTH_DENIED;
   }
   // A probe that passes makes the client sign; only the signed attempt logs in.
   if (f.probe) return SSH_AUTH_SUCCESS;
-  auto h = core_->handler->on_authenticated(*this, a);
+  auto h = server_handler_->on_authenticated(*this, a);
   if (!h) {
     f.reason = "login refused by the server";
     auth_failed(std::move(f));
@@ -320,7 +322,7 @@ void server_session::check_timeouts() {
     f.peer_address = ends_.peer_address;
     f.peer_port = ends_.peer_port;
     f.reason = "not authenticated in time";
-    if (core_->handler) core_->handler->on_auth_failure(f);
+    if (server_handler_) server_handler_->on_auth_failure(f);
     end("authentication timed out", true);
     return;
   }

@@ -33,8 +33,10 @@ class server_session : public std::enable_shared_from_this<server_session> {
     std::uint16_t local_port = 0;
   };
 
+  // `handler`: this connection's, instead of the server's (adopted connections).
   server_session(std::shared_ptr<server_core> core, server_loop_state& state, ssh_session s,
-                 std::uint64_t id, endpoints ends);
+                 std::uint64_t id, endpoints ends,
+                 std::shared_ptr<ssh_server_handler> handler = nullptr);
   ~server_session();
   server_session(const server_session&) = delete;
   server_session& operator=(const server_session&) = delete;
@@ -94,6 +96,7 @@ class server_session : public std::enable_shared_from_this<server_session> {
   ssh_session session_;
   const std::uint64_t id_;
   const endpoints ends_;
+  const std::shared_ptr<ssh_server_handler> server_handler_;
   ssh_server_callbacks_struct server_callbacks_{};
 
   std::unique_ptr<session_handler> handler_;

@@ -81,13 +81,6 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   options.static_tokens = cfg.auth_service.tokens;
   options.audit_dir = cfg.global.data_dir + "/log";
   options.session_recording = std::string(to_string(cfg.auth_service.session_recording));
-  if (cfg.auth_service.session_recording == config::recording_mode::proxy) {
-    // Recording at the proxy is not built yet; recording nothing would lose
-    // what the administrator asked to keep, so nodes record instead.
-    spdlog::warn(
-        "session_recording: proxy is not supported yet; sessions are recorded at the nodes");
-    options.session_recording = "node";
-  }
   options.proxy_checks_host_keys = cfg.auth_service.proxy_checks_host_keys;
   auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
   if (auto st = core->start(); !st) return st.err();

@@ -77,9 +77,10 @@ struct session_context {
   std::string local;
   std::string server_id;
   std::string nodename;
+  std::string server_addr;  // recording proxy: the node behind it
 
   json event(const std::string& type) const {
-    return json{{"event", type},
+    json e{{"event", type},
                 {"user", perms.cluster_user},
                 {"login", login},
                 {"addr.remote", remote},
@@ -87,6 +88,8 @@ struct session_context {
                 {"server_id", server_id},
                 {"server_hostname", nodename},
                 {"namespace", "default"}};
+    if (!server_addr.empty()) e["server_addr"] = server_addr;
+    return e;
   }
 };
 
@@ -237,31 +240,46 @@ class node_session : public session_handler {
   ~node_session() override { node_->release_user(ctx_->perms.cluster_user); }
 
   std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
+    const auto& forward = node_->policy().forward;
     if (req.kind == channel_kind::direct_tcpip) {
       if (!ctx_->perms.port_forwarding) return nullptr;
+      if (forward) {
+        // The proxy would connect from its own network, not the node's.
+        spdlog::info("proxy: refused port forwarding to {}:{} through the recording proxy",
+                     req.host, req.port);
+        return nullptr;
+      }
       auto e = ctx_->event("port");
       e["addr"] = addr(req.host, req.port);
       node_->emit(std::move(e));
       return socket_channel::connect_to(req.host, req.port);
     }
     if (req.kind != channel_kind::session) return nullptr;
-    auto user = lookup_os_user(ctx_->login);
-    if (!user) return nullptr;
-
     process_channel_options o;
-    o.login = ctx_->login;
-    o.env = login_environment(*user);
+    if (forward) {
+      // The program is ssh to the node, run as the proxy's own user.
+      o.env = forward->env;
+      o.program = [program = forward->program, login = ctx_->login](
+                      const std::optional<std::string>& command, const std::string& subsystem,
+                      bool pty) { return program(login, command, subsystem, pty); };
+      o.subsystems.clear();
+    } else {
+      auto user = lookup_os_user(ctx_->login);
+      if (!user) return nullptr;
+      o.login = ctx_->login;
+      o.env = login_environment(*user);
+      o.subsystems = node_->policy().subsystems;
+      if (node_->policy().permit_user_env) {
+        for (auto& e : user_environment(*user)) o.env.push_back(std::move(e));
+      }
+    }
     if (pam_) {
       for (auto& e : pam_->environment()) o.env.push_back(std::move(e));
-    }
-    if (node_->policy().permit_user_env) {
-      for (auto& e : user_environment(*user)) o.env.push_back(std::move(e));
     }
     const std::string sid = random_uuid();
     o.env.push_back("TELEPORT_SESSION=" + sid);
     o.env.push_back("SSH_TELEPORT_USER=" + ctx_->perms.cluster_user);
     o.env.push_back("SSH_TELEPORT_HOST_UUID=" + ctx_->server_id);
-    o.subsystems = node_->policy().subsystems;
     // Debian sshd's AcceptEnv (LANG, LC_*), plus SHLVL, which only tells bash
     // whether to read ~/.bashrc for a command.
     o.accept_env = [](std::string_view name, std::string_view) {
@@ -430,6 +448,7 @@ void node_handler::emit(json event) const {
 
 tp::status node_handler::authorize(const auth_attempt& a) {
   if (auto st = check_user_certificate(policy_.user_ca_blobs, a); !st) return st;
+  if (policy_.forward) return {};  // the login is the node's to check
   if (auto u = lookup_os_user(a.user); !u) return u.err();
   return {};
 }
@@ -445,6 +464,10 @@ std::unique_ptr<session_handler> node_handler::on_authenticated(server_session& 
   ctx->local = addr(s.local_address(), s.local_port());
   ctx->server_id = policy_.host_id;
   ctx->nodename = policy_.nodename;
+  if (policy_.forward) {
+    ctx->nodename = policy_.forward->name;
+    ctx->server_addr = policy_.forward->addr;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto& n = users_[ctx->perms.cluster_user];

@@ -28,6 +28,21 @@ class session_events;
 // Starts the session actor of a new session ID (see session.hpp).
 using session_factory = std::function<std::shared_ptr<session_events>(const std::string& sid)>;
 
+// Recording proxy mode: the proxy terminates a proxied connection with a
+// node_handler of its own whose programs are not the login's shell but ssh to
+// the real node (authenticated with the client's forwarded agent), so the
+// session is checked, audited and recorded here exactly as a node would.
+struct forward_target {
+  std::string name;  // the node as the user named it (events: server_hostname)
+  std::string addr;  // host:port dialed (events: server_addr)
+  // The argv that runs what the client asked for on the node as `login`.
+  std::function<std::vector<std::string>(const std::string& login,
+                                         const std::optional<std::string>& command,
+                                         const std::string& subsystem, bool pty)>
+      program;
+  std::vector<std::string> env;  // the environment of that program
+};
+
 struct node_policy {
   std::vector<std::string> user_ca_blobs;  // trusted user CA public keys (wire blobs)
   std::string host_id;
@@ -36,6 +51,7 @@ struct node_policy {
   bool permit_user_env = false;  // read ~/.tsh/environment
   std::string pam_service;       // non-empty: PAM account + session with this service
   std::map<std::string, std::string> subsystems = {{"sftp", "/usr/lib/openssh/sftp-server"}};
+  std::optional<forward_target> forward;  // set: this serves a recording proxy's connection
 };
 
 class node_handler : public transport::ssh_server_handler,

@@ -4,6 +4,7 @@
 
 #include "actors/host/user_auth.hpp"
 #include "actors/proxy/proxy_queries.hpp"
+#include "actors/proxy/recording_forward.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_server_session.hpp"
 #include "transport/ssh_server_socket.hpp"
@@ -50,7 +51,7 @@ class proxy_channel : public channel_handler {
   bool on_subsystem(std::string_view name) override {
     const std::string n(name);
     if (n == "tp-nodes") {
-      pending_ = nodes_json(proxy_->nodes().list()) + "\n";
+      pending_ = proxy_->node_list() + "\n";
       listing_ = true;
       flush();
       return true;
@@ -63,10 +64,12 @@ class proxy_channel : public channel_handler {
       return false;
     }
     auto node = proxy_->nodes().resolve(t->host);
-    if (!node) {
+    const bool forward = proxy_->recording_at_proxy();
+    if (!node && !forward) {
       spdlog::info("proxy: refused {}: no such node", n);
       return false;
     }
+    if (forward) return start_forward(*t, node);
     auto dial = target_of(*node);
     if (!dial) return false;
     auto e = ctx_;
@@ -78,6 +81,8 @@ class proxy_channel : public channel_handler {
     inner_->on_open(*ch_);
     return true;
   }
+
+  bool on_agent_forwarding_request() override { return proxy_->recording_at_proxy(); }
 
   std::size_t on_data(std::string_view data) override {
     return inner_ ? inner_->on_data(data) : data.size();
@@ -103,6 +108,38 @@ class proxy_channel : public channel_handler {
   struct query_slot {
     proxy_channel* channel = nullptr;
   };
+
+  // Recording proxy mode: a registered node is dialed at its announced address
+  // and must present the key it announced; any other host:port must present a
+  // host certificate of the cluster (proxy_checks_host_keys).
+  bool start_forward(const proxy_target& t, const std::optional<messages::node>& node) {
+    forward_target_spec spec;
+    spec.name = t.host;
+    auto dial = node ? target_of(*node) : std::nullopt;
+    // Found by its address: the port must be the node's too (an OpenSSH server
+    // may share the host).
+    const bool by_name = node && (t.host == node->spec.hostname || t.host == node->meta.name ||
+                                  t.host.rfind(node->spec.hostname + ".", 0) == 0);
+    if (dial && !by_name && t.port != 0 && t.port != dial->port) dial.reset();
+    if (dial) {
+      spec.host = dial->host;
+      spec.port = dial->port;
+      if (auto k = public_key::from_authorized_key(node->spec.host_key)) spec.pinned_key = k->blob();
+      spec.node_id = node->meta.name;
+    } else {
+      if (t.host.empty()) return false;
+      spec.host = t.host;
+      spec.port = t.port ? t.port : 22;
+    }
+    auto e = ctx_;
+    e["event"] = "session.connect";
+    e["server_addr"] = spec.host + ":" + std::to_string(spec.port);
+    if (!spec.node_id.empty()) e["server_id"] = spec.node_id;
+    proxy_->emit(std::move(e));
+    inner_ = make_forward_channel(proxy_->forward(), std::move(spec));
+    inner_->on_open(*ch_);
+    return true;
+  }
 
   bool start_query(const std::string& name) {
     auto* pool = proxy_->pool();
@@ -144,7 +181,7 @@ class proxy_channel : public channel_handler {
   std::shared_ptr<proxy_handler> proxy_;
   json ctx_;
   server_channel* ch_ = nullptr;
-  std::unique_ptr<socket_channel> inner_;
+  std::unique_ptr<channel_handler> inner_;
   std::string pending_;
   bool listing_ = false;
   bool done_ = false;
@@ -182,28 +219,39 @@ class proxy_session : public session_handler {
 
 }  // namespace
 
-std::string nodes_json(const std::vector<messages::node>& nodes) {
+std::string nodes_json(const std::vector<messages::node>& nodes, const std::string& host_key) {
   json out = json::array();
   for (const auto& n : nodes) {
     out.push_back({{"hostname", n.spec.hostname},
                    {"id", n.meta.name},
                    {"addr", n.spec.addr},
                    {"labels", n.all_labels()},
-                   {"host_key", n.spec.host_key}});
+                   {"host_key", host_key.empty() ? n.spec.host_key : host_key}});
+    if (!host_key.empty()) out.back()["recording_proxy"] = true;
   }
   return out.dump();
+}
+
+bool proxy_handler::recording_at_proxy() const {
+  return forward_ && forward_->active();
+}
+
+std::string proxy_handler::node_list() const {
+  return nodes_json(nodes_->list(), recording_at_proxy() ? forward_->proxy_host_key : std::string());
 }
 
 proxy_handler::proxy_handler(std::vector<std::string> user_ca_blobs,
                              std::shared_ptr<node_directory> nodes, std::string server_id,
                              proxy_audit_sink sink, std::shared_ptr<auth_pool> auth,
-                             std::shared_ptr<blocking_pool> pool)
+                             std::shared_ptr<blocking_pool> pool,
+                             std::shared_ptr<const recording_forward> forward)
     : ca_blobs_(std::move(user_ca_blobs)),
       nodes_(std::move(nodes)),
       server_id_(std::move(server_id)),
       sink_(std::move(sink)),
       auth_(std::move(auth)),
-      pool_(std::move(pool)) {}
+      pool_(std::move(pool)),
+      forward_(std::move(forward)) {}
 
 void proxy_handler::emit(json event) const {
   if (sink_) sink_(std::move(event));

@@ -21,6 +21,7 @@ namespace tp::actors {
 using proxy_audit_sink = std::function<void(nlohmann::json event)>;
 class auth_pool;
 class blocking_pool;
+struct recording_forward;
 
 class proxy_handler : public transport::ssh_server_handler,
                       public std::enable_shared_from_this<proxy_handler> {
@@ -28,7 +29,8 @@ class proxy_handler : public transport::ssh_server_handler,
   proxy_handler(std::vector<std::string> user_ca_blobs, std::shared_ptr<node_directory> nodes,
                 std::string server_id, proxy_audit_sink sink,
                 std::shared_ptr<auth_pool> auth = nullptr,
-                std::shared_ptr<blocking_pool> pool = nullptr);
+                std::shared_ptr<blocking_pool> pool = nullptr,
+                std::shared_ptr<const recording_forward> forward = nullptr);
 
   tp::status authorize(const transport::auth_attempt& a) override;
   std::unique_ptr<transport::session_handler> on_authenticated(
@@ -40,6 +42,12 @@ class proxy_handler : public transport::ssh_server_handler,
   const std::string& server_id() const { return server_id_; }
   std::shared_ptr<auth_pool> auth() const { return auth_; }
   blocking_pool* pool() const { return pool_.get(); }
+  // Set and active: session_recording is "proxy" (see recording_forward.hpp).
+  const std::shared_ptr<const recording_forward>& forward() const { return forward_; }
+  bool recording_at_proxy() const;
+  // What tp-nodes lists: in recording proxy mode the host key a client sees for
+  // every node is the proxy's own.
+  std::string node_list() const;
 
  private:
   std::vector<std::string> ca_blobs_;
@@ -48,9 +56,12 @@ class proxy_handler : public transport::ssh_server_handler,
   proxy_audit_sink sink_;
   std::shared_ptr<auth_pool> auth_;
   std::shared_ptr<blocking_pool> pool_;
+  std::shared_ptr<const recording_forward> forward_;
 };
 
 // The JSON `tp-nodes` prints: [{"hostname","id","addr","labels","host_key"}].
-std::string nodes_json(const std::vector<messages::node>& nodes);
+// `host_key`, when given, replaces every node's.
+std::string nodes_json(const std::vector<messages::node>& nodes,
+                       const std::string& host_key = {});
 
 }  // namespace tp::actors

@@ -10,6 +10,8 @@
 #include "actors/proxy/auth_pool.hpp"
 #include "actors/proxy/proxy_handler.hpp"
 #include "actors/proxy/proxy_queries.hpp"
+#include "actors/proxy/recording_forward.hpp"
+#include "actors/node/session.hpp"
 #include "actors/proxy/web_routes.hpp"
 #include "actors/proxy/web_tls.hpp"
 #include "transport/ssh_private_key.hpp"
@@ -23,14 +25,19 @@ constexpr std::chrono::seconds node_refresh_interval{2};
 
 struct proxy_runtime {
   std::shared_ptr<blocking_pool> queries;  // stopped first: its tasks post to the reactor
+  std::shared_ptr<blocking_pool> probes;   // host key probes of the recording proxy
   std::unique_ptr<transport::ssh_reactor> reactor;
   std::unique_ptr<transport::ssh_server> server;
+  std::unique_ptr<transport::ssh_server> forward;  // recording proxy mode's endpoint
   std::unique_ptr<web_server> web;
   ~proxy_runtime() {
     if (queries) queries->stop();
+    if (probes) probes->stop();
     if (web) web->stop();
     if (server) server->stop();
+    if (forward) forward->stop();
     server.reset();
+    forward.reset();
     reactor.reset();
   }
 };
@@ -76,12 +83,25 @@ caf::behavior proxy_service(caf::event_based_actor* self, std::shared_ptr<proxy_
   for (auto& c : children) self->link_to(c);
   self->attach_functor([rt] {
     if (rt->queries) rt->queries->stop();
+    if (rt->probes) rt->probes->stop();
     rt->web.reset();
     rt->server.reset();
+    rt->forward.reset();
     spdlog::info("proxy service stopped");
   });
   return {[](caf::get_atom) {}};
 }
+
+// The recording endpoint serves adopted connections, each with its own handler.
+struct refuse_all : transport::ssh_server_handler {
+  tp::status authorize(const transport::auth_attempt&) override {
+    return make_error("not a proxied connection");
+  }
+  std::unique_ptr<transport::session_handler> on_authenticated(
+      transport::server_session&, const transport::auth_attempt&) override {
+    return nullptr;
+  }
+};
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -110,7 +130,8 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
     tls = std::move(*t);
   }
 
-  auto link = spawn_heartbeat(sys, cfg, *id, "proxy");
+  auto settings = std::make_shared<cluster_settings>();
+  auto link = spawn_heartbeat(sys, cfg, *id, "proxy", settings);
   std::vector<caf::actor> children{link};
   auto fail = [&](std::string why) {
     for (auto& c : children) caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
@@ -123,16 +144,42 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   auto rt = std::make_shared<proxy_runtime>();
   auto auth_calls = std::make_shared<auth_pool>(auth, *id);
   rt->queries = std::make_shared<blocking_pool>(2);
-  auto handler = std::make_shared<proxy_handler>(
-      std::move(ca_blobs), dir, id->host_id,
-      [link](nlohmann::json e) { caf::anon_send(link, audit_atom::value, event_text(e)); },
-      auth_calls, rt->queries);
   transport::ssh_reactor_options ro;
   ro.threads = 2;
   ro.name = "tp-proxy";
   auto reactor = transport::ssh_reactor::start(ro);
   if (!reactor) return fail("starting the SSH reactor: " + reactor.message());
   rt->reactor = std::move(*reactor);
+
+  auto sink = [link](nlohmann::json e) { caf::anon_send(link, audit_atom::value, event_text(e)); };
+  auto forward = std::make_shared<recording_forward>();
+  {
+    transport::ssh_server_options fo;
+    fo.listen = false;
+    fo.host_keys = {*host_key};
+    fo.max_connections = cfg.global.limits.max_connections;
+    auto fs = transport::ssh_server::start(*rt->reactor, fo, std::make_shared<refuse_all>());
+    if (!fs) return fail("the recording proxy endpoint: " + fs.message());
+    rt->forward = std::move(*fs);
+    forward->server = rt->forward.get();
+    forward->user_ca_blobs = ca_blobs;
+    for (const auto& line : id->host_ca_keys) {
+      if (auto k = transport::public_key::from_authorized_key(line)) {
+        forward->host_ca_blobs.push_back(k->blob());
+      }
+    }
+    forward->proxy_id = id->host_id;
+    forward->proxy_host_key = host_key->pub().authorized_key();
+    forward->sink = sink;
+    forward->sessions = [&sys, link, settings](const std::string& sid) {
+      return spawn_session(sys, link, sid, settings->record_at_proxy.load());
+    };
+    forward->settings = settings;
+    forward->pool = std::make_shared<blocking_pool>(2);
+    rt->probes = forward->pool;
+  }
+  auto handler = std::make_shared<proxy_handler>(std::move(ca_blobs), dir, id->host_id, sink,
+                                                 auth_calls, rt->queries, forward);
   transport::ssh_server_options so;
   so.listen_address = cfg.proxy_service.listen_addr.host;
   so.port = cfg.proxy_service.listen_addr.port;
