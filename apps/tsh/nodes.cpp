@@ -69,6 +69,8 @@ result<std::vector<node_info>> parse_nodes(std::string_view json, std::size_t* s
         continue;
       }
       n.host_key = key->authorized_key();
+      const auto rec = e.find("recording_proxy");
+      n.recording_proxy = rec != e.end() && rec->is_boolean() && rec->get<bool>();
       out.push_back(std::move(n));
     }
   } catch (const nlohmann::json::exception& e) {

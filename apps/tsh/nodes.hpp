@@ -19,6 +19,11 @@ struct node_info {
   std::string addr;  // host:port the proxy dials
   std::map<std::string, std::string> labels;
   std::string host_key;  // "ssh-ed25519 AAAA..." (canonical, no comment)
+  // session_recording: proxy -- the proxy ends the SSH and reaches the node with
+  // the agent the client forwards to it; host_key is then the proxy's.
+  bool recording_proxy = false;
+  // The known_hosts alias whose pin this node's key must match; empty: id.
+  std::string pin_alias;
 
   std::string addr_host() const;
   std::uint16_t addr_port() const;

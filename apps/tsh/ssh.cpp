@@ -1,5 +1,6 @@
 // tsh ssh and tsh scp: resolve the target among the proxy's nodes, refresh the
 // pinned node keys, then hand over to OpenSSH (see ssh_exec.hpp for why).
+#include <algorithm>
 #include <iostream>
 #include <set>
 
@@ -81,8 +82,23 @@ int cmd_ssh(const global_flags& g, const ssh_flags& f) {
     if (targets.empty()) return fail("no nodes match " + t.host);
   } else {
     auto n = find_node(nodes, t.host, s.prof.cluster);
-    if (!n) return fail(n.message());
-    targets.push_back(*n);
+    const auto rec = std::find_if(nodes.begin(), nodes.end(),
+                                  [](const node_info& x) { return x.recording_proxy; });
+    if (n) {
+      targets.push_back(*n);
+    } else if (rec != nodes.end() && is_safe_host_token(t.host)) {
+      // A recording proxy reaches OpenSSH servers that are not registered (their host
+      // certificate vouches for them); the key this ssh sees is the proxy's, pinned
+      // under every node's ID.
+      node_info direct;
+      direct.hostname = t.host;
+      direct.id = t.host;
+      direct.recording_proxy = true;
+      direct.pin_alias = rec->id;
+      targets.push_back(direct);
+    } else {
+      return fail(n.message());
+    }
   }
   if (by_label && targets.size() > 1 && command.empty()) {
     return fail(std::to_string(targets.size()) + " nodes match " + t.host +
@@ -93,8 +109,9 @@ int cmd_ssh(const global_flags& g, const ssh_flags& f) {
   // user picked however it was named.
   auto argv_for = [&](const node_info& n, bool interactive) {
     std::vector<std::string> argv{"ssh"};
-    for (auto& o : node_options(s.identity(), s.hop())) argv.push_back(std::move(o));
-    argv.insert(argv.end(), {"-o", "HostKeyAlias=" + n.id});
+    for (auto& o : node_options(s.identity(), s.hop(), n.recording_proxy)) argv.push_back(std::move(o));
+    argv.insert(argv.end(),
+                {"-o", "HostKeyAlias=" + (n.pin_alias.empty() ? n.id : n.pin_alias)});
     if (g.debug) argv.push_back("-v");
     if (!f.port.empty()) argv.insert(argv.end(), {"-p", f.port});
     for (const auto& fw : f.forwards) argv.insert(argv.end(), {"-L", fw});
@@ -103,7 +120,7 @@ int cmd_ssh(const global_flags& g, const ssh_flags& f) {
     if (f.no_command) argv.push_back("-N");
     argv.insert(argv.end(), {"-l", login, n.id});
     if (!command.empty()) argv.push_back(join_command(command));
-    return argv;
+    return n.recording_proxy ? with_private_agent(s.identity(), argv) : argv;
   };
 
   // A label target with a command always runs in the prefixed form, so output says where
@@ -132,6 +149,7 @@ int cmd_scp(const global_flags& g, const scp_flags& f) {
 
   std::vector<std::string> operands;
   std::set<std::string> remote_ids;
+  bool recording_proxy = false;
   for (const auto& op : f.operands) {
     // scp's rule: a colon before any slash makes an operand remote ("./a:b" is local).
     const auto colon = op.find(':');
@@ -144,13 +162,14 @@ int cmd_scp(const global_flags& g, const scp_flags& f) {
     auto n = find_node(nodes, t.host, s.prof.cluster);
     if (!n) return fail(n.message());
     remote_ids.insert(n->id);
+    recording_proxy = recording_proxy || n->recording_proxy;
     const std::string login = pick_login(g, t.login);
     operands.push_back(login + "@" + n->id + ":" + op.substr(colon + 1));
   }
   if (remote_ids.empty()) return fail("tsh scp: neither operand names a node (use host:path)");
 
   std::vector<std::string> argv{"scp"};
-  for (auto& o : node_options(s.identity(), s.hop())) argv.push_back(std::move(o));
+  for (auto& o : node_options(s.identity(), s.hop(), recording_proxy)) argv.push_back(std::move(o));
   if (remote_ids.size() == 1)
     argv.insert(argv.end(), {"-o", "HostKeyAlias=" + *remote_ids.begin()});
   if (g.debug) argv.push_back("-v");
@@ -160,7 +179,7 @@ int cmd_scp(const global_flags& g, const scp_flags& f) {
   if (!f.port.empty()) argv.insert(argv.end(), {"-P", f.port});
   argv.push_back("--");
   argv.insert(argv.end(), operands.begin(), operands.end());
-  auto st = exec_program(argv);
+  auto st = exec_program(recording_proxy ? with_private_agent(s.identity(), argv) : argv);
   return fail(st.message());
 }
 

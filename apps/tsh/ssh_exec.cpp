@@ -160,11 +160,12 @@ std::vector<std::string> identity_options(const ssh_identity& id) {
 }
 
 std::vector<std::string> proxy_ssh_argv(const ssh_identity& id, const proxy_hop& proxy,
-                                        const std::string& login) {
+                                        const std::string& login, bool forward_agent) {
   std::vector<std::string> argv{"ssh"};
   for (auto& o : identity_options(id)) argv.push_back(std::move(o));
-  for (const char* o : {"-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ForwardAgent=no",
-                        "-o", "ClearAllForwardings=yes", "-T"}) {
+  for (const char* o : {"-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o",
+                        forward_agent ? "ForwardAgent=yes" : "ForwardAgent=no", "-o",
+                        "ClearAllForwardings=yes", "-T"}) {
     argv.emplace_back(o);
   }
   argv.insert(argv.end(), {"-p", std::to_string(proxy.port), "-l", login, proxy.host});
@@ -172,11 +173,11 @@ std::vector<std::string> proxy_ssh_argv(const ssh_identity& id, const proxy_hop&
 }
 
 std::string proxy_command(const ssh_identity& id, const proxy_hop& proxy,
-                          std::string_view ssh_program) {
+                          std::string_view ssh_program, bool forward_agent) {
   // ssh expands %-tokens in ProxyCommand before the shell sees it, and the inner ssh
   // expands them again in its file options: fixed parts are escaped for the outer pass
   // (ssh_option_path already did the inner one); the tokens stay live.
-  std::vector<std::string> argv = proxy_ssh_argv(id, proxy, "%r");
+  std::vector<std::string> argv = proxy_ssh_argv(id, proxy, "%r", forward_agent);
   argv.front() = std::string(ssh_program);
   std::string cmd;
   for (std::size_t i = 0; i < argv.size(); ++i) {
@@ -190,11 +191,23 @@ std::string proxy_command(const ssh_identity& id, const proxy_hop& proxy,
   return cmd + " -s proxy:%h:%p";
 }
 
-std::vector<std::string> node_options(const ssh_identity& id, const proxy_hop& proxy) {
+std::vector<std::string> node_options(const ssh_identity& id, const proxy_hop& proxy,
+                                      bool forward_agent) {
   auto opts = identity_options(id);
   opts.push_back("-o");
-  opts.push_back("ProxyCommand=" + proxy_command(id, proxy));
+  opts.push_back("ProxyCommand=" + proxy_command(id, proxy, "ssh", forward_agent));
   return opts;
+}
+
+std::vector<std::string> with_private_agent(const ssh_identity& id,
+                                            const std::vector<std::string>& argv) {
+  // ssh-agent runs the command with SSH_AUTH_SOCK set and exits with it; ssh-add
+  // loads the key and the "<key>-cert.pub" next to it.
+  std::vector<std::string> out{"ssh-agent", "sh", "-c",
+                               "ssh-add -q \"$1\" 2>/dev/null || exit 255; shift; exec \"$@\"",
+                               "sh", id.key.string()};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
 }
 
 status exec_program(const std::vector<std::string>& argv) {

@@ -42,13 +42,19 @@ std::string shell_quote(std::string_view s);
 std::vector<std::string> identity_options(const ssh_identity& id);
 // The value of ProxyCommand: an ssh to the proxy with the same identity asking for the
 // "proxy:%h:%p" subsystem. `ssh_program` is run by the shell ssh starts.
+// `forward_agent`: a recording proxy needs the agent (see with_private_agent).
 std::string proxy_command(const ssh_identity& id, const proxy_hop& proxy,
-                          std::string_view ssh_program = "ssh");
+                          std::string_view ssh_program = "ssh", bool forward_agent = false);
 // identity_options plus "-o ProxyCommand=...".
-std::vector<std::string> node_options(const ssh_identity& id, const proxy_hop& proxy);
+std::vector<std::string> node_options(const ssh_identity& id, const proxy_hop& proxy,
+                                      bool forward_agent = false);
 // ssh's argv to reach the proxy itself, before the subsystem or command.
 std::vector<std::string> proxy_ssh_argv(const ssh_identity& id, const proxy_hop& proxy,
-                                        const std::string& login);
+                                        const std::string& login, bool forward_agent = false);
+// argv run under a private ssh-agent that holds only the tsh key and certificate:
+// what a recording proxy gets to use (and nothing else of the user's agent).
+std::vector<std::string> with_private_agent(const ssh_identity& id,
+                                            const std::vector<std::string>& argv);
 
 // Replaces this process with argv[0] (looked up in PATH). Returns only on failure.
 status exec_program(const std::vector<std::string>& argv);

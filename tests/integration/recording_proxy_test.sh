@@ -13,11 +13,14 @@ source "$(dirname "$0")/lib.sh"
 T="$TP_BIN/teleport"
 SSHD=/usr/sbin/sshd
 LOGIN="$(id -un)"
-unset SSH_AUTH_SOCK SSH_AGENT_PID
+unset SSH_AUTH_SOCK SSH_AGENT_PID TELEPORT_PROXY TELEPORT_USER TELEPORT_HOME
+export HOME="$WORK/home"
+mkdir -p "$HOME"
 AUTH_PORT="$(free_port)"; NODE_PORT="$(free_port)"; PROXY_PORT="$(free_port)"
 WEB_PORT="$(free_port)"
 tctl() { timeout 20 "$TP_BIN/tctl" -c "$WORK/tp.yaml" "$@"; }
 tsh() { timeout 60 "$TP_BIN/tsh" "$@"; }
+WEB="https://127.0.0.1:$WEB_PORT"
 
 write_config() {  # <proxy_checks_host_keys>
   cat >"$WORK/tp.yaml" <<YAML
@@ -43,16 +46,30 @@ proxy_service:
 YAML
 }
 write_config yes
-start_bg "$WORK/tp.log" "$T" start -c "$WORK/tp.yaml" --insecure-no-tls
+start_bg "$WORK/tp.log" "$T" start -c "$WORK/tp.yaml"
 TP_PID=$LAST_PID
 wait_for 30 grep -q "proxy: ssh listening on" "$WORK/tp.log" || fail "teleport did not start"
 wait_for 20 tctl status || fail "tctl status"
 cluster_user alice "$LOGIN"
 pass "auth, proxy and node are up with session_recording: proxy"
 
+# joe signs up now (web API, TOTP): his tsh login at the end needs the next TOTP step.
+url="$(tctl users add joe "$LOGIN")" || fail "tctl users add joe"
+token="$(grep -o '/web/newuser/[A-Za-z0-9_-]*' <<<"$url" | head -n 1 | cut -d/ -f4)"
+curl -sk -o "$WORK/invite.json" "$WEB/v1/webapi/users/invites/$token" || fail "GET invite"
+JOE_SECRET="$(python3 -c 'import json,sys,urllib.parse
+u = urllib.parse.urlparse(json.load(open(sys.argv[1]))["otp_uri"])
+print(urllib.parse.parse_qs(u.query)["secret"][0])' "$WORK/invite.json")" || fail "invite: $(cat "$WORK/invite.json")"
+JOE_STEP=$(($(date +%s) / 30))
+JOE_PASS="joe-pass-$RANDOM$RANDOM"
+code="$(curl -sk -o "$WORK/signup.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data "{\"invite_token\": \"$token\", \"pass\": \"$JOE_PASS\", \"second_factor_token\": \"$(oathtool --totp -b "$JOE_SECRET")\"}" \
+  "$WEB/v1/webapi/users")"
+[ "$code" = 200 ] || fail "signup of joe answered $code: $(cat "$WORK/signup.json")"
+
 # --- two OpenSSH servers trusting the cluster's user CA ---------------------------
 tctl auth export --type=user | awk '$1 == "cert-authority" {print $2, $3}' >"$WORK/trusted_user_ca"
-tctl auth sign --host=sshd.px.test,127.0.0.1 --format=openssh --out="$WORK/certkey" >/dev/null ||
+tctl auth sign --host=sshd.px.test,127.0.0.1,localhost --format=openssh --out="$WORK/certkey" >/dev/null ||
   fail "tctl auth sign --host"
 ssh-keygen -q -t ed25519 -N '' -C '' -f "$WORK/plainkey"
 if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -m 0755 /run/sshd; fi
@@ -174,6 +191,9 @@ out="$(px_ssh "$NODE_PORT" yes -tt 'echo own-node-$((2+3))' </dev/null 2>"$WORK/
   fail "session to the registered node through the recording proxy failed: $(cat "$WORK/own.err")"
 assert_contains "$out" "own-node-5" "output from our node"
 wait_for 10 session_of own-node-5 || fail "the proxy did not record the session on our node"
+sleep 0.5
+n="$(grep -l own-node-5 "$RECS"/*.session.bytes | wc -l)"
+[ "$n" = 1 ] || fail "the session on our node was recorded $n times (the node must leave it to the proxy)"
 pass "a registered node of ours through the recording proxy, recorded once"
 
 # --- refusals ------------------------------------------------------------------------
@@ -196,11 +216,48 @@ set -e
 assert_contains "$(cat "$WORK/noagent.err")" "needs your agent" "refusal without agent forwarding"
 pass "without agent forwarding to the proxy the session is refused with a reason"
 
+# --- tsh: a registered node and an unregistered OpenSSH server ------------------------
+for _ in $(seq 1 320); do [ $(($(date +%s) / 30)) -gt "$JOE_STEP" ] && break; sleep 0.1; done
+cat >"$WORK/login.exp" <<'EXP'
+set timeout 20
+spawn $env(TP_BIN)/tsh login --proxy=$env(TSH_PROXY) --user=joe --insecure
+expect {
+  "Enter password for Teleport user joe:" { send "$env(TSH_PASS)\r" }
+  timeout { puts "no password prompt"; exit 97 }
+}
+expect {
+  "Enter your OTP token:" { send "$env(TSH_OTP)\r" }
+  timeout { puts "no OTP prompt"; exit 97 }
+}
+expect eof
+catch wait result
+exit [lindex $result 3]
+EXP
+rc=0
+(unset SSH_AUTH_SOCK; TSH_PROXY="127.0.0.1:$WEB_PORT" TSH_PASS="$JOE_PASS" \
+  TSH_OTP="$(oathtool --totp -b "$JOE_SECRET")" timeout 40 expect -f "$WORK/login.exp") \
+  >"$WORK/login.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || fail "tsh login exited $rc: $(cat "$WORK/login.out")"
+# No agent of the user's: tsh gives the proxy a private one with only its key.
+out="$(SSH_AUTH_SOCK= tsh ssh "$LOGIN@pxnode" 'echo tsh-node-$((4*4))' </dev/null 2>"$WORK/tsh1.err")" ||
+  fail "tsh ssh to the registered node through the recording proxy: $(cat "$WORK/tsh1.err")"
+assert_contains "$out" "tsh-node-16" "tsh ssh output"
+# Without a terminal (stdin is not one) nothing is recorded, but the proxy logs the exec.
+proxy_exec() { cat "$LOGS"/*.log | grep '"event":"exec"' | grep "$1" | grep -q '"server_addr"'; }
+wait_for 10 proxy_exec tsh-node ||
+  fail "no exec event from the recording proxy for tsh's command"
+out="$(SSH_AUTH_SOCK= tsh ssh -p "$CERT_PORT" "$LOGIN@localhost" 'echo tsh-sshd-$((5*5))' </dev/null 2>"$WORK/tsh2.err")" ||
+  fail "tsh ssh to an unregistered sshd through the recording proxy: $(cat "$WORK/tsh2.err")"
+assert_contains "$out" "tsh-sshd-25" "tsh ssh output from the OpenSSH server"
+wait_for 10 proxy_exec tsh-sshd ||
+  fail "no exec event for tsh's command on the OpenSSH server"
+pass "tsh ssh through the recording proxy: a registered node and an OpenSSH server by name"
+
 # --- proxy_checks_host_keys: no -----------------------------------------------------
 kill -TERM "$TP_PID"
 wait_exit "$TP_PID" 20
 write_config no
-start_bg "$WORK/tp2.log" "$T" start -c "$WORK/tp.yaml" --insecure-no-tls
+start_bg "$WORK/tp2.log" "$T" start -c "$WORK/tp.yaml"
 wait_for 30 grep -q "proxy: ssh listening on" "$WORK/tp2.log" || fail "teleport did not restart"
 wait_for 20 tctl status || fail "tctl status after restart"
 ok_plain() { px_ssh "$PLAIN_PORT" yes -tt 'echo plain-ok-$((3*3))' </dev/null 2>/dev/null | grep -q plain-ok-9; }
