@@ -116,6 +116,10 @@ struct auth_service_config {
   std::vector<static_token> tokens;
   recording_mode session_recording = recording_mode::node;
   bool proxy_checks_host_keys = true;
+  // Disconnect SSH clients idle this long (0: never), and clients whose certificate
+  // expired while connected; both announced to the nodes (client.disconnect events).
+  std::chrono::milliseconds client_idle_timeout{0};
+  bool disconnect_expired_cert = false;
   std::string license_file;  // resolved by validation: relative to data_dir, default license.pem
 };
 

@@ -375,7 +375,8 @@ class reader {
     auto& a = cfg_.auth_service;
     for_each_key(section,
                  {"enabled", "cluster_name", "authentication", "listen_addr", "public_addr",
-                  "tokens", "session_recording", "proxy_checks_host_keys", "license_file"},
+                  "tokens", "session_recording", "proxy_checks_host_keys", "license_file",
+                  "client_idle_timeout", "disconnect_expired_cert"},
                  [&](std::string_view name, const field& f) {
                    if (name == "enabled") get(f, a.enabled);
                    if (name == "cluster_name") get(f, a.cluster_name);
@@ -391,6 +392,14 @@ class reader {
                    }
                    if (name == "proxy_checks_host_keys") get(f, a.proxy_checks_host_keys);
                    if (name == "license_file") get(f, a.license_file);
+                   if (name == "client_idle_timeout") {
+                     if (f.node.IsScalar() && (f.node.Scalar() == "never" || f.node.Scalar() == "0")) {
+                       a.client_idle_timeout = std::chrono::milliseconds(0);
+                     } else {
+                       get_duration(f, a.client_idle_timeout);
+                     }
+                   }
+                   if (name == "disconnect_expired_cert") get(f, a.disconnect_expired_cert);
                  });
   }
 

@@ -91,6 +91,11 @@ auth_service:
   # In proxy recording mode, require nodes to present host certificates.
   proxy_checks_host_keys: yes
 
+  # Disconnect SSH clients after this long without input ("never" to keep them),
+  # and clients whose certificate expires while they are connected.
+  client_idle_timeout: never
+  disconnect_expired_cert: no
+
 # The node (SSH) service.
 ssh_service:
   enabled: yes

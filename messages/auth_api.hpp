@@ -238,6 +238,8 @@ struct ping_reply {
   std::string ca_pin;
   std::string session_recording;  // "node", "proxy" or "off": where sessions are recorded
   bool proxy_checks_host_keys = true;
+  std::uint64_t client_idle_timeout_ms = 0;  // 0: never
+  bool disconnect_expired_cert = false;
   bool operator==(const ping_reply&) const = default;
 };
 

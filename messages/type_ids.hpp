@@ -483,7 +483,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ping_reply& x) {
   return f(caf::meta::type_name("ping_reply"), x.cluster_name, x.server_version,
            x.user_ca_fingerprint, x.host_ca_fingerprint, x.ca_pin, x.session_recording,
-           x.proxy_checks_host_keys);
+           x.proxy_checks_host_keys, x.client_idle_timeout_ms, x.disconnect_expired_cert);
 }
 
 template <class Inspector>

@@ -50,6 +50,8 @@ class server_session : public std::enable_shared_from_this<server_session> {
 
   // ---- loop thread only ----
   bool authenticated() const { return authenticated_; }
+  // When the client last sent anything on a channel.
+  std::chrono::steady_clock::time_point last_activity() const { return last_activity_; }
   const std::string& user() const { return user_; }  // the login, once authenticated
   const std::string& certificate_blob() const { return certificate_blob_; }
   std::string client_version() const;  // "SSH-2.0-OpenSSH_9.2p1 ..."

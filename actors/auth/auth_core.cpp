@@ -80,7 +80,9 @@ struct auth_core::handlers {
                       cas.host.pub().fingerprint(),
                       ca_pin(cas),
                       core.options_.session_recording,
-                      core.options_.proxy_checks_host_keys};
+                      core.options_.proxy_checks_host_keys,
+                      core.options_.client_idle_timeout_ms,
+                      core.options_.disconnect_expired_cert};
   }
 
   api_reply operator()(ca_keys_request&) { return core.public_cas(); }

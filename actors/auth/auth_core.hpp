@@ -25,6 +25,8 @@ struct auth_core_options {
   std::string audit_dir;                   // <data_dir>/log; empty: audit events are refused
   std::string session_recording = "node";  // announced to hosts in ping replies
   bool proxy_checks_host_keys = true;
+  std::uint64_t client_idle_timeout_ms = 0;
+  bool disconnect_expired_cert = false;
 };
 
 class auth_core {

@@ -82,6 +82,9 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   options.audit_dir = cfg.global.data_dir + "/log";
   options.session_recording = std::string(to_string(cfg.auth_service.session_recording));
   options.proxy_checks_host_keys = cfg.auth_service.proxy_checks_host_keys;
+  options.client_idle_timeout_ms =
+      static_cast<std::uint64_t>(cfg.auth_service.client_idle_timeout.count());
+  options.disconnect_expired_cert = cfg.auth_service.disconnect_expired_cert;
   auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
   if (auto st = core->start(); !st) return st.err();
   if (auto st = write_admin_identity(*core, cfg.global.data_dir); !st) {

@@ -113,6 +113,8 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
         settings->record_at_node = ping->session_recording == "node";
         settings->record_at_proxy = ping->session_recording == "proxy";
         settings->proxy_checks_host_keys = ping->proxy_checks_host_keys;
+        settings->client_idle_timeout_ms = ping->client_idle_timeout_ms;
+        settings->disconnect_expired_cert = ping->disconnect_expired_cert;
       }
     }
     return true;

@@ -43,6 +43,8 @@ struct cluster_settings {
   std::atomic<bool> record_at_node{true};  // session_recording: node
   std::atomic<bool> record_at_proxy{false};
   std::atomic<bool> proxy_checks_host_keys{true};
+  std::atomic<std::uint64_t> client_idle_timeout_ms{0};  // 0: never
+  std::atomic<bool> disconnect_expired_cert{false};
 };
 
 // The node record a host announces (name = host ID, hostname = nodename).

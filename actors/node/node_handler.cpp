@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
+
 #include <spdlog/spdlog.h>
 
 #include "actors/host/user_auth.hpp"
@@ -11,6 +13,7 @@
 #include "actors/node/pam_session.hpp"
 #include "actors/node/session.hpp"
 #include "actors/node/shared_session.hpp"
+#include "config/duration.hpp"
 #include "transport/child_process.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_reactor_loop.hpp"
@@ -237,7 +240,26 @@ class node_session : public session_handler {
   node_session(std::shared_ptr<node_handler> node, std::shared_ptr<const session_context> ctx,
                std::unique_ptr<pam_session> pam, reactor_loop& loop)
       : node_(std::move(node)), ctx_(std::move(ctx)), pam_(std::move(pam)), loop_(loop) {}
-  ~node_session() override { node_->release_user(ctx_->perms.cluster_user); }
+  ~node_session() override {
+    if (idle_timer_) loop_.cancel(idle_timer_);
+    if (expiry_timer_) loop_.cancel(expiry_timer_);
+    node_->release_user(ctx_->perms.cluster_user);
+  }
+
+  // Ends the connection when the rules say so, with a client.disconnect event.
+  void watch(server_session& s, const disconnect_rules& rules, std::uint64_t valid_before) {
+    conn_ = s.weak_from_this();
+    idle_ = rules.idle;
+    if (idle_.count() > 0) idle_timer_ = loop_.schedule(idle_, [this] { check_idle(); });
+    if (rules.expired_cert && valid_before != k_cert_forever) {
+      const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+      const auto left = std::chrono::seconds(valid_before > now ? valid_before - now : 0);
+      expiry_timer_ = loop_.schedule(left, [this, valid_before] {
+        expiry_timer_ = 0;
+        disconnect("client certificate expired at " + format_cert_time(valid_before));
+      });
+    }
+  }
 
   std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
     const auto& forward = node_->policy().forward;
@@ -354,6 +376,36 @@ class node_session : public session_handler {
   }
 
  private:
+  void check_idle() {
+    idle_timer_ = 0;
+    auto s = conn_.lock();
+    if (!s) return;
+    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - s->last_activity());
+    if (since >= idle_) {
+      disconnect("client is idle for " + config::format_duration(idle_));
+      return;
+    }
+    idle_timer_ = loop_.schedule(idle_ - since, [this] { check_idle(); });
+  }
+
+  void disconnect(const std::string& reason) {
+    auto s = conn_.lock();
+    if (!s || disconnected_) return;
+    disconnected_ = true;
+    spdlog::info("ssh: disconnecting {} ({}): {}", ctx_->perms.cluster_user, ctx_->login, reason);
+    auto e = ctx_->event("client.disconnect");
+    e["reason"] = reason;
+    node_->emit(std::move(e));
+    s->disconnect(reason);
+  }
+
+  std::weak_ptr<server_session> conn_;
+  std::chrono::milliseconds idle_{0};
+  reactor_loop::timer_id idle_timer_ = 0;
+  reactor_loop::timer_id expiry_timer_ = 0;
+  bool disconnected_ = false;
+
   std::shared_ptr<node_handler> node_;
   std::shared_ptr<const session_context> ctx_;
   std::unique_ptr<pam_session> pam_;  // closed when the connection ends
@@ -496,7 +548,9 @@ std::unique_ptr<session_handler> node_handler::on_authenticated(server_session& 
   auto e = ctx->event("auth");
   e["success"] = true;
   emit(std::move(e));
-  return std::make_unique<node_session>(shared_from_this(), ctx, std::move(pam), s.loop());
+  auto session = std::make_unique<node_session>(shared_from_this(), ctx, std::move(pam), s.loop());
+  if (policy_.disconnect) session->watch(s, policy_.disconnect(), cert->valid_before);
+  return session;
 }
 
 void node_handler::release_user(const std::string& user) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -43,6 +44,13 @@ struct forward_target {
   std::vector<std::string> env;  // the environment of that program
 };
 
+// When the node ends a connection itself (client.disconnect events): after this
+// long without client input (0: never), and when the certificate expires.
+struct disconnect_rules {
+  std::chrono::milliseconds idle{0};
+  bool expired_cert = false;
+};
+
 struct node_policy {
   std::vector<std::string> user_ca_blobs;  // trusted user CA public keys (wire blobs)
   std::string host_id;
@@ -52,6 +60,8 @@ struct node_policy {
   std::string pam_service;       // non-empty: PAM account + session with this service
   std::map<std::string, std::string> subsystems = {{"sftp", "/usr/lib/openssh/sftp-server"}};
   std::optional<forward_target> forward;  // set: this serves a recording proxy's connection
+  // Read at each login (the cluster's settings may change); unset: never.
+  std::function<disconnect_rules()> disconnect;
 };
 
 class node_handler : public transport::ssh_server_handler,

@@ -173,6 +173,10 @@ class forward_channel : public channel_handler {
     p.host_id = fwd_->proxy_id;
     p.nodename = target_.name;
     p.forward = std::move(ft);
+    p.disconnect = [settings = fwd_->settings] {
+      return disconnect_rules{std::chrono::milliseconds(settings->client_idle_timeout_ms.load()),
+                              settings->disconnect_expired_cert.load()};
+    };
     auto handler = std::make_shared<node_handler>(std::move(p), fwd_->sink, fwd_->sessions);
 
     int sv[2];

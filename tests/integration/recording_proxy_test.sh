@@ -22,7 +22,7 @@ tctl() { timeout 20 "$TP_BIN/tctl" -c "$WORK/tp.yaml" "$@"; }
 tsh() { timeout 60 "$TP_BIN/tsh" "$@"; }
 WEB="https://127.0.0.1:$WEB_PORT"
 
-write_config() {  # <proxy_checks_host_keys>
+write_config() {  # <proxy_checks_host_keys> [client_idle_timeout]
   cat >"$WORK/tp.yaml" <<YAML
 teleport:
   nodename: pxnode
@@ -36,6 +36,7 @@ auth_service:
   listen_addr: 127.0.0.1:$AUTH_PORT
   session_recording: proxy
   proxy_checks_host_keys: $1
+  client_idle_timeout: ${2:-never}
 ssh_service:
   enabled: yes
   listen_addr: 127.0.0.1:$NODE_PORT
@@ -256,7 +257,7 @@ pass "tsh ssh through the recording proxy: a registered node and an OpenSSH serv
 # --- proxy_checks_host_keys: no -----------------------------------------------------
 kill -TERM "$TP_PID"
 wait_exit "$TP_PID" 20
-write_config no
+write_config no 3s
 start_bg "$WORK/tp2.log" "$T" start -c "$WORK/tp.yaml"
 wait_for 30 grep -q "proxy: ssh listening on" "$WORK/tp2.log" || fail "teleport did not restart"
 wait_for 20 tctl status || fail "tctl status after restart"
@@ -264,3 +265,16 @@ ok_plain() { px_ssh "$PLAIN_PORT" yes -tt 'echo plain-ok-$((3*3))' </dev/null 2>
 wait_for 20 ok_plain || fail "proxy_checks_host_keys: no did not let the plain-key sshd through"
 wait_for 10 session_of plain-ok-9 || fail "the session to the plain-key sshd was not recorded"
 pass "proxy_checks_host_keys: no lets the plain-key sshd through, recorded"
+
+# --- client_idle_timeout: 3s -- an idle client is disconnected (client.disconnect) ------
+start_s=$(date +%s)
+set +e
+px_ssh "$PLAIN_PORT" yes -T 'sleep 30' </dev/null >/dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" = 255 ] || fail "an idle session ended with $rc, expected a disconnect (255)"
+[ $(($(date +%s) - start_s)) -lt 20 ] || fail "the idle session was not disconnected in time"
+wait_for 10 grep -q '"client.disconnect"' "$LOGS"/*.log || fail "no client.disconnect event"
+grep '"client.disconnect"' "$LOGS"/*.log | grep -q 'client is idle for 3s' ||
+  fail "client.disconnect without the reason: $(grep client.disconnect "$LOGS"/*.log)"
+pass "client_idle_timeout: an idle client is disconnected with a client.disconnect event"

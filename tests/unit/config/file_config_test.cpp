@@ -390,3 +390,17 @@ TEST_CASE("mangled configs never crash and either load or explain", "[config][fi
   CHECK(loaded > 0);
   CHECK(rejected > 0);
 }
+
+TEST_CASE("client_idle_timeout and disconnect_expired_cert", "[config][file]") {
+  auto r = load_config_text(
+      "auth_service:\n  client_idle_timeout: 30m\n  disconnect_expired_cert: yes\n", "test.yaml");
+  REQUIRE(r.ok());
+  CHECK(r->auth_service.client_idle_timeout == std::chrono::minutes(30));
+  CHECK(r->auth_service.disconnect_expired_cert);
+  auto never = load_config_text("auth_service:\n  client_idle_timeout: never\n", "test.yaml");
+  REQUIRE(never.ok());
+  CHECK(never->auth_service.client_idle_timeout.count() == 0);
+  CHECK_FALSE(never->auth_service.disconnect_expired_cert);
+  CHECK_THAT(error_of("auth_service:\n  client_idle_timeout: soon\n"),
+             Catch::StartsWith("test.yaml:2:24: auth_service.client_idle_timeout: invalid duration"));
+}

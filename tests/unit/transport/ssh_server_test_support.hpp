@@ -170,7 +170,10 @@ struct test_server {
   std::unique_ptr<ssh_server> server;
   std::string login = current_login();
 
-  explicit test_server(ssh_server_options o = {}) {
+  // `custom`: serve with this handler instead of the reference one (whose CA, `ca`, the
+  // custom handler should trust).
+  explicit test_server(ssh_server_options o = {},
+                       std::shared_ptr<ssh_server_handler> custom = nullptr) {
     cert_spec spec;
     spec.principals = {login};
     user = write_identity(dir, "id_user", user_key, &ca, spec);
@@ -179,7 +182,8 @@ struct test_server {
     if (!r) throw std::runtime_error(r.message());
     reactor = std::move(*r);
     if (o.host_keys.empty() && o.host_key_files.empty()) o.host_keys.push_back(make_key());
-    auto s = ssh_server::start(*reactor, std::move(o), handler);
+    auto s = ssh_server::start(*reactor, std::move(o),
+                               custom ? custom : std::shared_ptr<ssh_server_handler>(handler));
     if (!s) throw std::runtime_error(s.message());
     server = std::move(*s);
   }

@@ -3,8 +3,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <ctime>
+#include <mutex>
+#include <optional>
 
+#include "../../transport/ssh_server_test_support.hpp"
 #include "transport/child_process.hpp"
 #include "transport/ssh_cert.hpp"
 
@@ -96,4 +100,94 @@ TEST_CASE("legacy scp command lines name the action and the path", "[node]") {
   CHECK_FALSE(parse_scp_command("scp -t"));
   CHECK_FALSE(parse_scp_command("ls -t /x"));
   CHECK_FALSE(parse_scp_command(""));
+}
+
+namespace {
+
+// Events a node_handler emits, from the reactor threads.
+struct event_log {
+  std::mutex mu;
+  std::vector<nlohmann::json> events;
+  void add(nlohmann::json e) {
+    std::lock_guard<std::mutex> lock(mu);
+    events.push_back(std::move(e));
+  }
+  std::optional<nlohmann::json> find(const std::string& type) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& e : events)
+      if (e.value("event", "") == type) return e;
+    return std::nullopt;
+  }
+};
+
+// A node on a real SSH server with these rules, and an OpenSSH client running
+// `sleep 20` on it with a certificate valid for `cert_seconds`.
+struct disconnect_run {
+  test::proc_result result;
+  std::optional<nlohmann::json> event;
+  std::chrono::milliseconds took{0};
+};
+
+disconnect_run run_with(disconnect_rules rules, std::int64_t cert_seconds) {
+  const key_pair ca = test::make_key();
+  node_policy p;
+  p.user_ca_blobs = {ca.pub().blob()};
+  p.host_id = "host-1";
+  p.disconnect = [rules] { return rules; };
+  auto log = std::make_shared<event_log>();
+  auto h = std::make_shared<node_handler>(p, [log](nlohmann::json e) { log->add(std::move(e)); });
+  test::test_server s({}, h);
+  test::cert_spec spec;
+  spec.principals = {s.login};
+  spec.valid_to_offset = cert_seconds;
+  auto id = test::write_identity(s.dir, "short", test::make_key(), &ca, spec);
+  test::proc_options o;
+  o.timeout_seconds = 15;
+  const auto start = std::chrono::steady_clock::now();
+  disconnect_run r;
+  r.result = test::run_process(s.ssh_args(id, {"-T"}, "sleep 20"), o);
+  r.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+  r.event = log->find("client.disconnect");
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("an idle client is disconnected with a client.disconnect event", "[node_handler]") {
+  auto r = run_with({std::chrono::milliseconds(1000), false}, 3600);
+  CHECK_FALSE(r.result.timed_out);
+  CHECK(r.result.exit_code == 255);  // ssh: connection closed by the server
+  CHECK(r.took < std::chrono::seconds(10));
+  REQUIRE(r.event.has_value());
+  CHECK((*r.event)["reason"] == "client is idle for 1s");
+  CHECK((*r.event)["login"] == current_os_user()->name);
+  CHECK((*r.event)["server_id"] == "host-1");
+}
+
+TEST_CASE("a client whose certificate expires is disconnected", "[node_handler]") {
+  auto r = run_with({std::chrono::milliseconds(0), true}, 3);
+  CHECK_FALSE(r.result.timed_out);
+  CHECK(r.result.exit_code == 255);
+  REQUIRE(r.event.has_value());
+  CHECK_THAT((*r.event)["reason"].get<std::string>(),
+             Catch::StartsWith("client certificate expired at "));
+}
+
+TEST_CASE("without the rules the client stays connected", "[node_handler]") {
+  const key_pair ca = test::make_key();
+  node_policy p;
+  p.user_ca_blobs = {ca.pub().blob()};
+  auto log = std::make_shared<event_log>();
+  auto h = std::make_shared<node_handler>(p, [log](nlohmann::json e) { log->add(std::move(e)); });
+  test::test_server s({}, h);
+  test::cert_spec spec;
+  spec.principals = {s.login};
+  auto id = test::write_identity(s.dir, "u", test::make_key(), &ca, spec);
+  test::proc_options o;
+  o.timeout_seconds = 15;
+  auto r = test::run_process(s.ssh_args(id, {"-T"}, "sleep 2; echo stayed"), o);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "stayed\n");
+  CHECK_FALSE(log->find("client.disconnect").has_value());
 }
