@@ -203,7 +203,10 @@ void process_channel::finish() {
 }
 
 std::size_t process_channel::on_data(std::string_view data) {
-  return pump_ ? pump_->on_data(data) : data.size();
+  if (!pump_) return data.size();
+  const std::size_t n = pump_->on_data(data);
+  if (opts_.input_tap && n > 0) opts_.input_tap(data.substr(0, n));
+  return n;
 }
 
 std::size_t process_channel::inject_input(std::string_view data) {

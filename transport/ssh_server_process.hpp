@@ -51,6 +51,8 @@ struct process_channel_options {
   std::chrono::milliseconds pty_drain{1000};
   // Sees all output sent to the client (session recording).
   std::function<void(std::string_view data, bool is_stderr)> tap;
+  // Sees the client's input as the process takes it (scp byte counts).
+  std::function<void(std::string_view data)> input_tap;
   // The process started (its pid), or could not be started (the request is refused).
   std::function<void(pid_t pid, const std::string& command)> on_start;
   std::function<void(const std::string& error)> on_error;

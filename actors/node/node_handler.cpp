@@ -11,6 +11,7 @@
 #include "actors/host/user_auth.hpp"
 #include "actors/identity/secrets.hpp"
 #include "actors/node/pam_session.hpp"
+#include "actors/node/scp_stream.hpp"
 #include "actors/node/session.hpp"
 #include "actors/node/shared_session.hpp"
 #include "config/duration.hpp"
@@ -316,6 +317,16 @@ class node_session : public session_handler {
     auto command = std::make_shared<std::string>();
     auto size = std::make_shared<std::string>();
     auto interactive = std::make_shared<bool>(false);
+    // Legacy scp: the sending side's stream, counted for the event's `len`.
+    struct scp_count {
+      bool input = false;  // scp -t: the client sends
+      bool output = false;  // scp -f: the node sends
+      scp_stream stream;
+    };
+    auto scp = std::make_shared<scp_count>();
+    o.input_tap = [scp](std::string_view data) {
+      if (scp->input) scp->stream.feed(data);
+    };
     // Keystrokes of joined parties go to the terminal through the channel; the
     // channel ends the sharing before it goes (see audited_channel).
     auto channel_ptr = std::make_shared<audited_channel*>(nullptr);
@@ -323,7 +334,8 @@ class node_session : public session_handler {
       if (*channel_ptr != nullptr) (*channel_ptr)->inject_input(d);
     });
     // Runs on this connection's reactor thread, as the pty request does.
-    o.tap = [session, shared, interactive](std::string_view data, bool) {
+    o.tap = [session, shared, interactive, scp](std::string_view data, bool is_stderr) {
+      if (scp->output && !is_stderr) scp->stream.feed(data);
       if (!*interactive) return;
       session->output(data);
       shared->broadcast(data);
@@ -331,9 +343,15 @@ class node_session : public session_handler {
     // A command (not a login shell, whose "command" is the shell program).
     auto is_command = [](const std::string& c) { return !c.empty() && c.front() != '/'; };
     auto node = node_;
-    o.on_start = [ctx, session, command, size, is_command, interactive, node, shared](
+    o.on_start = [ctx, session, command, size, is_command, interactive, node, shared, scp](
                      pid_t, const std::string& cmd) {
       *command = cmd;
+      if (cmd.rfind("scp ", 0) == 0) {
+        if (auto r = parse_scp_command(cmd)) {
+          scp->input = r->action == "write";
+          scp->output = r->action == "read";
+        }
+      }
       if (*interactive) node->shared_sessions().add(shared);
       auto e = ctx->event("session.start");
       if (is_command(cmd)) e["command"] = cmd;
@@ -346,15 +364,16 @@ class node_session : public session_handler {
       e["exitCode"] = "255";
       session->post(std::move(e));
     };
-    o.on_exit = [ctx, session, command, is_command](const exit_info& x) {
+    o.on_exit = [ctx, session, command, is_command, scp](const exit_info& x) {
       const std::string code = std::to_string(x.signaled ? 128 + x.signal : x.code);
       if (is_command(*command)) {
-        const bool scp = command->rfind("scp ", 0) == 0;
-        auto e = ctx->event(scp ? "scp" : "exec");
+        const bool is_scp = command->rfind("scp ", 0) == 0;
+        auto e = ctx->event(is_scp ? "scp" : "exec");
         e["command"] = *command;
-        if (auto r = scp ? parse_scp_command(*command) : std::nullopt) {
+        if (auto r = is_scp ? parse_scp_command(*command) : std::nullopt) {
           e["action"] = r->action;
           e["path"] = r->path;
+          if (!scp->stream.lost()) e["len"] = scp->stream.bytes();
         }
         e["exitCode"] = code;
         if (x.signaled) e["signal"] = signal_name(x.signal);
