@@ -18,6 +18,10 @@ using flush_atom = caf::atom_constant<caf::atom("tp_flush")>;
 
 // Output this close to the previous print event joins it.
 constexpr std::int64_t print_merge_ms = 5;
+// While output flows, the actor collects it this often instead of being woken
+// for every read of the terminal (each wake-up costs a scheduler thread's time,
+// which on a small machine is taken from the session itself).
+constexpr std::chrono::milliseconds drain_interval{print_merge_ms};
 
 std::string now_text() {
   return messages::format_rfc3339(
@@ -89,13 +93,51 @@ void arm_flush(self_ptr self) {
   self->delayed_send(self, recording_flush_delay, flush_atom::value);
 }
 
+// Moves the output the reactor gathered into the recording. True if there was
+// some: the caller then looks again after drain_interval (the reactor sends no
+// drain meanwhile); with none, the next output sends a drain. `keep_flag`: a
+// drain is already on its way, leave the flag as it is.
+bool take_output(self_ptr self, output_buffer& out, const caf::actor& auth_link,
+                 bool keep_flag = false) {
+  std::string data;
+  std::int64_t ms = 0;
+  {
+    std::lock_guard<std::mutex> lock(out.mu);
+    if (out.data.empty() && keep_flag) return false;
+    data.swap(out.data);
+    ms = out.first_ms;
+    if (!keep_flag) out.drain_sent = !data.empty();
+  }
+  auto& st = self->state;
+  if (!st.recording || data.empty()) return !data.empty();
+  const std::uint64_t offset = st.chunk_offset + st.data.size();
+  if (st.print && ms - st.print->ms <= print_merge_ms &&
+      st.print->bytes < recording_chunk_bytes) {
+    st.print->bytes += data.size();
+  } else {
+    close_print(st);
+    st.print = pending_print{offset, data.size(), ms, now_text()};
+  }
+  st.data += data;
+  if (st.data.size() >= recording_chunk_bytes) {
+    flush(self, auth_link);
+  } else {
+    arm_flush(self);
+  }
+  return true;
+}
+
 caf::behavior session(self_ptr self, caf::actor auth_link, std::string sid, bool record,
                       std::shared_ptr<output_buffer> out) {
   self->state.sid = std::move(sid);
   self->state.record = record;
   return {
       [=](audit_atom, const std::string& text, std::int64_t ms) {
+        // Output produced before this event goes first (print events, then the
+        // event). Before session.start there is no recording to put it in: it
+        // stays for the drain already on its way.
         auto& st = self->state;
+        if (st.recording) (void)take_output(self, *out, auth_link, true);
         auto e = nlohmann::json::parse(text, nullptr, false);
         if (e.is_discarded()) return;
         const std::string type = string_field(e, "event");
@@ -124,29 +166,8 @@ caf::behavior session(self_ptr self, caf::actor auth_link, std::string sid, bool
         }
       },
       [=](drain_atom) {
-        std::string data;
-        std::int64_t ms = 0;
-        {
-          std::lock_guard<std::mutex> lock(out->mu);
-          data.swap(out->data);
-          ms = out->first_ms;
-          out->drain_sent = false;
-        }
-        auto& st = self->state;
-        if (!st.recording || data.empty()) return;
-        const std::uint64_t offset = st.chunk_offset + st.data.size();
-        if (st.print && ms - st.print->ms <= print_merge_ms &&
-            st.print->bytes < recording_chunk_bytes) {
-          st.print->bytes += data.size();
-        } else {
-          close_print(st);
-          st.print = pending_print{offset, data.size(), ms, now_text()};
-        }
-        st.data += data;
-        if (st.data.size() >= recording_chunk_bytes) {
-          flush(self, auth_link);
-        } else {
-          arm_flush(self);
+        if (take_output(self, *out, auth_link)) {
+          self->delayed_send(self, drain_interval, drain_atom::value);
         }
       },
       [=](flush_atom) {
@@ -154,6 +175,7 @@ caf::behavior session(self_ptr self, caf::actor auth_link, std::string sid, bool
         flush(self, auth_link);
       },
       [=](end_atom) {
+        (void)take_output(self, *out, auth_link, true);
         flush(self, auth_link);
         self->quit();
       },
