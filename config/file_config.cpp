@@ -373,34 +373,35 @@ class reader {
 
   void auth(const field& section) {
     auto& a = cfg_.auth_service;
-    for_each_key(section,
-                 {"enabled", "cluster_name", "authentication", "listen_addr", "public_addr",
-                  "tokens", "session_recording", "proxy_checks_host_keys", "license_file",
-                  "client_idle_timeout", "disconnect_expired_cert"},
-                 [&](std::string_view name, const field& f) {
-                   if (name == "enabled") get(f, a.enabled);
-                   if (name == "cluster_name") get(f, a.cluster_name);
-                   if (name == "authentication") authentication(f);
-                   if (name == "listen_addr") get(f, a.listen_addr, address_kind::auth);
-                   if (name == "public_addr") get_addresses(f, a.public_addr, address_kind::auth);
-                   if (name == "tokens") tokens(f);
-                   if (name == "session_recording") {
-                     get(f, a.session_recording,
-                         {{"node", recording_mode::node},
-                          {"proxy", recording_mode::proxy},
-                          {"off", recording_mode::off}});
-                   }
-                   if (name == "proxy_checks_host_keys") get(f, a.proxy_checks_host_keys);
-                   if (name == "license_file") get(f, a.license_file);
-                   if (name == "client_idle_timeout") {
-                     if (f.node.IsScalar() && (f.node.Scalar() == "never" || f.node.Scalar() == "0")) {
-                       a.client_idle_timeout = std::chrono::milliseconds(0);
-                     } else {
-                       get_duration(f, a.client_idle_timeout);
-                     }
-                   }
-                   if (name == "disconnect_expired_cert") get(f, a.disconnect_expired_cert);
-                 });
+    for_each_key(
+        section,
+        {"enabled", "cluster_name", "authentication", "listen_addr", "public_addr", "tokens",
+         "session_recording", "proxy_checks_host_keys", "license_file", "client_idle_timeout",
+         "disconnect_expired_cert"},
+        [&](std::string_view name, const field& f) {
+          if (name == "enabled") get(f, a.enabled);
+          if (name == "cluster_name") get(f, a.cluster_name);
+          if (name == "authentication") authentication(f);
+          if (name == "listen_addr") get(f, a.listen_addr, address_kind::auth);
+          if (name == "public_addr") get_addresses(f, a.public_addr, address_kind::auth);
+          if (name == "tokens") tokens(f);
+          if (name == "session_recording") {
+            get(f, a.session_recording,
+                {{"node", recording_mode::node},
+                 {"proxy", recording_mode::proxy},
+                 {"off", recording_mode::off}});
+          }
+          if (name == "proxy_checks_host_keys") get(f, a.proxy_checks_host_keys);
+          if (name == "license_file") get(f, a.license_file);
+          if (name == "client_idle_timeout") {
+            if (f.node.IsScalar() && (f.node.Scalar() == "never" || f.node.Scalar() == "0")) {
+              a.client_idle_timeout = std::chrono::milliseconds(0);
+            } else {
+              get_duration(f, a.client_idle_timeout);
+            }
+          }
+          if (name == "disconnect_expired_cert") get(f, a.disconnect_expired_cert);
+        });
   }
 
   void authentication(const field& section) {

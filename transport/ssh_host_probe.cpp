@@ -108,7 +108,8 @@ result<std::string> x25519_public_key() {
     return make_error("cannot make a curve25519 key");
   std::string pub(32, '\0');
   std::size_t len = pub.size();
-  const int ok = EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(pub.data()), &len);
+  const int ok =
+      EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(pub.data()), &len);
   EVP_PKEY_free(key);
   if (ok != 1 || len != 32) return make_error("cannot make a curve25519 key");
   return pub;
@@ -137,7 +138,8 @@ std::string ssh_plain_packet(std::string_view payload) {
 }
 
 std::string probe_kexinit(std::string_view cookie) {
-  const char* ciphers = "aes128-ctr,aes256-ctr,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com";
+  const char* ciphers =
+      "aes128-ctr,aes256-ctr,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com";
   const char* macs = "hmac-sha2-256,hmac-sha2-512,hmac-sha2-256-etm@openssh.com";
   wire_writer w;
   w.u8(k_msg_kexinit);
@@ -206,7 +208,8 @@ result<std::string> probe_host_key(const std::string& host, std::uint16_t port,
       continue;
     }
     if (buf.size() > k_max_banner) return make_error(where + " sent no SSH version line");
-    if (auto st = receive(fd->get(), buf, deadline); !st) return make_error(where + ": " + st.message());
+    if (auto st = receive(fd->get(), buf, deadline); !st)
+      return make_error(where + ": " + st.message());
   }
 
   std::string cookie(16, '\0');
@@ -249,8 +252,9 @@ result<std::string> probe_host_key(const std::string& host, std::uint16_t port,
       continue;
     }
     if (type == k_msg_kex_ecdh_reply && saw_kexinit) return host_key_of_kex_reply(payload);
-    if (type >= 20) return make_error(where + " sent message " + std::to_string(type) +
-                                      " during the key exchange");
+    if (type >= 20)
+      return make_error(where + " sent message " + std::to_string(type) +
+                        " during the key exchange");
     // 2..4 (ignore, unimplemented, debug): skip.
   }
 }
@@ -271,9 +275,8 @@ result<public_key> check_presented_host_key(std::string_view presented_blob,
   o.principal = policy.principal;
   o.now = now;
   o.clock_skew = std::chrono::seconds(60);
-  const bool trusted_ca =
-      std::find(o.trusted_ca_blobs.begin(), o.trusted_ca_blobs.end(), cert->signature_key.blob()) !=
-      o.trusted_ca_blobs.end();
+  const bool trusted_ca = std::find(o.trusted_ca_blobs.begin(), o.trusted_ca_blobs.end(),
+                                    cert->signature_key.blob()) != o.trusted_ca_blobs.end();
   if (!trusted_ca) return make_error(std::string(k_expected_host_certificate));
   if (auto st = verify_certificate(*cert, o); !st)
     return make_error("ssh: handshake failed: the node's host certificate: " + st.message());

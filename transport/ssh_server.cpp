@@ -205,8 +205,7 @@ struct ssh_server::impl {
 
   void on_acceptable();
   void adopt(server_loop_state& state, std::shared_ptr<pending_session> p, std::uint64_t id,
-             server_session::endpoints ends,
-             std::shared_ptr<ssh_server_handler> handler = nullptr);
+             server_session::endpoints ends, std::shared_ptr<ssh_server_handler> handler = nullptr);
 };
 
 void ssh_server::impl::on_acceptable() {
@@ -316,16 +315,17 @@ result<std::unique_ptr<ssh_server>> ssh_server::start(ssh_reactor& reactor,
   impl* ip = im.get();
   status watched = make_error("the reactor is not running");
   if (!o.listen) watched = {};
-  if (o.listen) reactor.loop(0).run_and_wait([ip, &watched] {
-    auto w =
-        ip->reactor.loop(0).watch(ip->listener.get(), POLLIN, [ip](short) { ip->on_acceptable(); });
-    if (!w) {
-      watched = w.err();
-      return;
-    }
-    ip->accept_watch = *w;
-    watched = {};
-  });
+  if (o.listen)
+    reactor.loop(0).run_and_wait([ip, &watched] {
+      auto w = ip->reactor.loop(0).watch(ip->listener.get(), POLLIN,
+                                         [ip](short) { ip->on_acceptable(); });
+      if (!w) {
+        watched = w.err();
+        return;
+      }
+      ip->accept_watch = *w;
+      watched = {};
+    });
   if (!watched) {
     for (std::size_t i = 0; i < reactor.size(); ++i) {
       server_loop_state* raw = im->core->loops[i].get();
@@ -368,9 +368,10 @@ status ssh_server::adopt(unique_fd fd, std::string peer_address, std::uint16_t p
   reactor_loop& target = ip->reactor.next_loop();
   server_loop_state& state = *ip->core->loops[target.index()];
   const std::uint64_t id = ip->core->next_session_id++;
-  if (!target.post([ip, &state, p, id, ends = std::move(ends), handler = std::move(handler)]() mutable {
-        ip->adopt(state, std::move(p), id, std::move(ends), std::move(handler));
-      })) {
+  if (!target.post(
+          [ip, &state, p, id, ends = std::move(ends), handler = std::move(handler)]() mutable {
+            ip->adopt(state, std::move(p), id, std::move(ends), std::move(handler));
+          })) {
     --ip->core->live_sessions;
     return make_error("the SSH server is stopping");
   }

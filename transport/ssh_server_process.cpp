@@ -99,8 +99,8 @@ bool process_channel::on_agent_forwarding_request() {
   return true;
 }
 
-bool process_channel::start(const std::optional<std::string>& command,
-                            const std::string& original, const std::string& subsystem) {
+bool process_channel::start(const std::optional<std::string>& command, const std::string& original,
+                            const std::string& subsystem) {
   if (child_ || !ch_ || finished_) return false;
   auto fail = [this](const std::string& e) {
     if (opts_.on_error) opts_.on_error(e);

@@ -85,13 +85,13 @@ struct session_context {
 
   json event(const std::string& type) const {
     json e{{"event", type},
-                {"user", perms.cluster_user},
-                {"login", login},
-                {"addr.remote", remote},
-                {"addr.local", local},
-                {"server_id", server_id},
-                {"server_hostname", nodename},
-                {"namespace", "default"}};
+           {"user", perms.cluster_user},
+           {"login", login},
+           {"addr.remote", remote},
+           {"addr.local", local},
+           {"server_id", server_id},
+           {"server_hostname", nodename},
+           {"namespace", "default"}};
     if (!server_addr.empty()) e["server_addr"] = server_addr;
     return e;
   }
@@ -319,7 +319,7 @@ class node_session : public session_handler {
     auto interactive = std::make_shared<bool>(false);
     // Legacy scp: the sending side's stream, counted for the event's `len`.
     struct scp_count {
-      bool input = false;  // scp -t: the client sends
+      bool input = false;   // scp -t: the client sends
       bool output = false;  // scp -f: the node sends
       scp_stream stream;
     };

@@ -111,8 +111,7 @@ bool take_output(self_ptr self, output_buffer& out, const caf::actor& auth_link,
   auto& st = self->state;
   if (!st.recording || data.empty()) return !data.empty();
   const std::uint64_t offset = st.chunk_offset + st.data.size();
-  if (st.print && ms - st.print->ms <= print_merge_ms &&
-      st.print->bytes < recording_chunk_bytes) {
+  if (st.print && ms - st.print->ms <= print_merge_ms && st.print->bytes < recording_chunk_bytes) {
     st.print->bytes += data.size();
   } else {
     close_print(st);

@@ -124,7 +124,8 @@ class proxy_channel : public channel_handler {
     if (dial) {
       spec.host = dial->host;
       spec.port = dial->port;
-      if (auto k = public_key::from_authorized_key(node->spec.host_key)) spec.pinned_key = k->blob();
+      if (auto k = public_key::from_authorized_key(node->spec.host_key))
+        spec.pinned_key = k->blob();
       spec.node_id = node->meta.name;
     } else {
       if (t.host.empty()) return false;
@@ -237,7 +238,8 @@ bool proxy_handler::recording_at_proxy() const {
 }
 
 std::string proxy_handler::node_list() const {
-  return nodes_json(nodes_->list(), recording_at_proxy() ? forward_->proxy_host_key : std::string());
+  return nodes_json(nodes_->list(),
+                    recording_at_proxy() ? forward_->proxy_host_key : std::string());
 }
 
 proxy_handler::proxy_handler(std::vector<std::string> user_ca_blobs,

@@ -4,7 +4,9 @@
 // recipe of the manual), "tp-nodes" (the node list for tsh) or one of the
 // queries of proxy_queries.hpp (sessions, recordings); a direct-tcpip
 // channel (`ssh -J proxy host`) names the host directly. Only registered
-// hosts are dialed, and only by the proxy.
+// hosts are dialed, and only by the proxy -- except in recording proxy mode
+// (recording_forward.hpp), where the proxy ends the SSH itself and a host
+// certificate vouches for an OpenSSH server that is not registered.
 #pragma once
 
 #include <memory>
@@ -61,7 +63,6 @@ class proxy_handler : public transport::ssh_server_handler,
 
 // The JSON `tp-nodes` prints: [{"hostname","id","addr","labels","host_key"}].
 // `host_key`, when given, replaces every node's.
-std::string nodes_json(const std::vector<messages::node>& nodes,
-                       const std::string& host_key = {});
+std::string nodes_json(const std::vector<messages::node>& nodes, const std::string& host_key = {});
 
 }  // namespace tp::actors

@@ -81,8 +81,9 @@ class forward_channel : public channel_handler {
       });
     };
     if (!ch.session().agent_forwarding()) {
-      later("the proxy records sessions (session_recording: proxy) and needs your agent to "
-            "reach the node: forward it to the proxy (ssh -A, or ForwardAgent yes)");
+      later(
+          "the proxy records sessions (session_recording: proxy) and needs your agent to "
+          "reach the node: forward it to the proxy (ssh -A, or ForwardAgent yes)");
       return;
     }
     host_key_policy policy;
@@ -165,9 +166,8 @@ class forward_channel : public channel_handler {
     ft.env.push_back("SSH_AUTH_SOCK=" + (*agent)->socket_path());
     ft.program = [o, keep = std::shared_ptr<pin_dir>(std::move(pins))](
                      const std::string& login, const std::optional<std::string>& command,
-                     const std::string& subsystem, bool pty) {
-      return forward_ssh_argv(o, login, command, subsystem, pty);
-    };
+                     const std::string& subsystem,
+                     bool pty) { return forward_ssh_argv(o, login, command, subsystem, pty); };
     node_policy p;
     p.user_ca_blobs = fwd_->user_ca_blobs;
     p.host_id = fwd_->proxy_id;

@@ -109,9 +109,9 @@ int cmd_ssh(const global_flags& g, const ssh_flags& f) {
   // user picked however it was named.
   auto argv_for = [&](const node_info& n, bool interactive) {
     std::vector<std::string> argv{"ssh"};
-    for (auto& o : node_options(s.identity(), s.hop(), n.recording_proxy)) argv.push_back(std::move(o));
-    argv.insert(argv.end(),
-                {"-o", "HostKeyAlias=" + (n.pin_alias.empty() ? n.id : n.pin_alias)});
+    for (auto& o : node_options(s.identity(), s.hop(), n.recording_proxy))
+      argv.push_back(std::move(o));
+    argv.insert(argv.end(), {"-o", "HostKeyAlias=" + (n.pin_alias.empty() ? n.id : n.pin_alias)});
     if (g.debug) argv.push_back("-v");
     if (!f.port.empty()) argv.insert(argv.end(), {"-p", f.port});
     for (const auto& fw : f.forwards) argv.insert(argv.end(), {"-L", fw});

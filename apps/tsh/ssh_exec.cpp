@@ -203,9 +203,10 @@ std::vector<std::string> with_private_agent(const ssh_identity& id,
                                             const std::vector<std::string>& argv) {
   // ssh-agent runs the command with SSH_AUTH_SOCK set and exits with it; ssh-add
   // loads the key and the "<key>-cert.pub" next to it.
-  std::vector<std::string> out{"ssh-agent", "sh", "-c",
-                               "ssh-add -q \"$1\" 2>/dev/null || exit 255; shift; exec \"$@\"",
-                               "sh", id.key.string()};
+  std::vector<std::string> out{
+      "ssh-agent", "sh",
+      "-c",        "ssh-add -q \"$1\" 2>/dev/null || exit 255; shift; exec \"$@\"",
+      "sh",        id.key.string()};
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }

@@ -401,6 +401,7 @@ TEST_CASE("client_idle_timeout and disconnect_expired_cert", "[config][file]") {
   REQUIRE(never.ok());
   CHECK(never->auth_service.client_idle_timeout.count() == 0);
   CHECK_FALSE(never->auth_service.disconnect_expired_cert);
-  CHECK_THAT(error_of("auth_service:\n  client_idle_timeout: soon\n"),
-             Catch::StartsWith("test.yaml:2:24: auth_service.client_idle_timeout: invalid duration"));
+  CHECK_THAT(
+      error_of("auth_service:\n  client_idle_timeout: soon\n"),
+      Catch::StartsWith("test.yaml:2:24: auth_service.client_idle_timeout: invalid duration"));
 }

@@ -53,9 +53,9 @@ TEST_CASE("probe: plain packets frame and split back", "[ssh_host_probe]") {
 }
 
 TEST_CASE("probe: malformed packets are refused", "[ssh_host_probe]") {
-  for (const std::string& bad : {std::string("\x00\x00\x00\x02\x01x", 6),     // padding < 4
-                                std::string("\xff\xff\xff\xff\x04", 5),      // huge
-                                std::string("\x00\x00\x00\x08\x09xxxxxxxxx", 13)}) {  // pad > len
+  for (const std::string& bad : {std::string("\x00\x00\x00\x02\x01x", 6),  // padding < 4
+                                 std::string("\xff\xff\xff\xff\x04", 5),   // huge
+                                 std::string("\x00\x00\x00\x08\x09xxxxxxxxx", 13)}) {  // pad > len
     plain_packet_reader r;
     r.feed(bad);
     CHECK_FALSE(r.next().ok());
@@ -137,8 +137,8 @@ TEST_CASE("host key policy: certificates of the host CA, pinned keys, nothing el
   auto wrong = check_presented_host_key(host_cert(host, ca, {"other.example.test"}), p);
   REQUIRE_FALSE(wrong.ok());
   CHECK(wrong.message().find("ssh: handshake failed") == 0);
-  CHECK_FALSE(check_presented_host_key(host_cert(host, ca, {"node.example.test"}, -7200, -3600), p)
-                  .ok());
+  CHECK_FALSE(
+      check_presented_host_key(host_cert(host, ca, {"node.example.test"}, -7200, -3600), p).ok());
 
   // Garbage is an error, not a crash.
   CHECK_FALSE(check_presented_host_key("garbage", p).ok());
