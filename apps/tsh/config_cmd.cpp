@@ -44,15 +44,26 @@ int cmd_config(const global_flags& g) {
     // Keys and pins live under TELEPORT_HOME; ssh may run without it in its environment.
     khc = "/usr/bin/env " + config_word("TELEPORT_HOME=" + std::string(home)) + " " + khc;
   }
+  // A recording proxy needs the agent (the manual's "ForwardAgent yes" on the
+  // proxy connection); without the proxy at hand, assume it does not record.
+  bool recording_proxy = false;
+  if (auto nodes = fetch_nodes(*s)) {
+    recording_proxy = std::any_of(nodes->begin(), nodes->end(),
+                                  [](const node_info& n) { return n.recording_proxy; });
+  }
   std::cout << "# Teleport cluster " << p.cluster << " through the proxy " << p.web_proxy_addr
-            << " (written by tsh config; add it to ~/.ssh/config)\n"
-            << "Host *." << p.cluster << " !" << p.ssh_host() << "\n"
+            << " (written by tsh config; add it to ~/.ssh/config)\n";
+  if (recording_proxy) {
+    std::cout << "# The proxy records sessions: the ProxyCommand forwards your ssh-agent to it,\n"
+              << "# which must hold the tsh certificate (tsh login adds it to a running agent).\n";
+  }
+  std::cout << "Host *." << p.cluster << " !" << p.ssh_host() << "\n"
             << "    UserKnownHostsFile " << ssh_option_path(id.known_hosts) << "\n"
             << "    KnownHostsCommand " << khc << "\n"
             << "    IdentityFile " << ssh_option_path(id.key) << "\n"
             << "    CertificateFile " << ssh_option_path(id.cert) << "\n"
             << "    IdentitiesOnly yes\n"
-            << "    ProxyCommand " << proxy_command(id, s->hop()) << "\n";
+            << "    ProxyCommand " << proxy_command(id, s->hop(), "ssh", recording_proxy) << "\n";
   return 0;
 }
 

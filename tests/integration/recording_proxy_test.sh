@@ -254,6 +254,20 @@ wait_for 10 proxy_exec tsh-sshd ||
   fail "no exec event for tsh's command on the OpenSSH server"
 pass "tsh ssh through the recording proxy: a registered node and an OpenSSH server by name"
 
+# OpenSSH with the `tsh config` block: its ProxyCommand forwards the agent (which
+# holds joe's tsh certificate) because the proxy records.
+tsh config >"$WORK/ssh_config" 2>"$WORK/config.err" || fail "tsh config: $(cat "$WORK/config.err")"
+grep -q "ForwardAgent=yes" "$WORK/ssh_config" || fail "tsh config does not forward the agent: $(cat "$WORK/ssh_config")"
+joe_key="$(find "$HOME/.tsh/keys" -type f -name joe | head -n 1)"
+[ -n "$joe_key" ] || fail "no tsh key for joe under $HOME/.tsh/keys"
+ssh-add "$joe_key" >/dev/null 2>&1 || fail "ssh-add joe's tsh key"
+out="$(timeout 30 ssh -F "$WORK/ssh_config" -o BatchMode=yes -tt "$LOGIN@pxnode.px.test" \
+  'echo via-config-$((7*7))' </dev/null 2>"$WORK/config-ssh.err")" ||
+  fail "OpenSSH with the tsh config block: $(cat "$WORK/config-ssh.err")"
+assert_contains "$out" "via-config-49" "output through the tsh config block"
+wait_for 10 session_of via-config-49 || fail "the session through the tsh config block was not recorded"
+pass "OpenSSH with the tsh config block (ForwardAgent to the recording proxy), recorded"
+
 # --- proxy_checks_host_keys: no -----------------------------------------------------
 kill -TERM "$TP_PID"
 wait_exit "$TP_PID" 20
