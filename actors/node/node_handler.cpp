@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/host/heartbeat.hpp"
 #include "actors/host/user_auth.hpp"
 #include "actors/identity/secrets.hpp"
 #include "actors/node/pam_session.hpp"
@@ -504,6 +505,14 @@ class direct_session : public session_events {
 };
 
 }  // namespace
+
+std::function<disconnect_rules()> disconnect_rules_of(
+    std::shared_ptr<const cluster_settings> settings) {
+  return [settings = std::move(settings)] {
+    return disconnect_rules{std::chrono::milliseconds(settings->client_idle_timeout_ms.load()),
+                            settings->disconnect_expired_cert.load()};
+  };
+}
 
 node_handler::node_handler(node_policy policy, audit_sink sink, session_factory sessions)
     : policy_(std::move(policy)), sink_(std::move(sink)), sessions_(std::move(sessions)) {}

@@ -50,6 +50,11 @@ struct disconnect_rules {
   std::chrono::milliseconds idle{0};
   bool expired_cert = false;
 };
+struct cluster_settings;
+// The rules as auth currently announces them (client_idle_timeout,
+// disconnect_expired_cert).
+std::function<disconnect_rules()> disconnect_rules_of(
+    std::shared_ptr<const cluster_settings> settings);
 
 struct node_policy {
   std::vector<std::string> user_ca_blobs;  // trusted user CA public keys (wire blobs)

@@ -67,10 +67,7 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
   if (cfg.ssh_service.pam.enabled) policy.pam_service = cfg.ssh_service.pam.service_name;
 
   auto settings = std::make_shared<cluster_settings>();
-  policy.disconnect = [settings] {
-    return disconnect_rules{std::chrono::milliseconds(settings->client_idle_timeout_ms.load()),
-                            settings->disconnect_expired_cert.load()};
-  };
+  policy.disconnect = disconnect_rules_of(settings);
   auto link = spawn_heartbeat(sys, cfg, *id, "node", settings);
   auto handler = std::make_shared<node_handler>(
       std::move(policy),

@@ -5,6 +5,7 @@
 #include "actors/host/user_auth.hpp"
 #include "actors/proxy/proxy_queries.hpp"
 #include "actors/proxy/recording_forward.hpp"
+#include "config/address.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_server_session.hpp"
 #include "transport/ssh_server_socket.hpp"
@@ -134,7 +135,7 @@ class proxy_channel : public channel_handler {
     }
     auto e = ctx_;
     e["event"] = "session.connect";
-    e["server_addr"] = spec.host + ":" + std::to_string(spec.port);
+    e["server_addr"] = config::address{spec.host, spec.port}.to_string();
     if (!spec.node_id.empty()) e["server_id"] = spec.node_id;
     proxy_->emit(std::move(e));
     inner_ = make_forward_channel(proxy_->forward(), std::move(spec));

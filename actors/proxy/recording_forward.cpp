@@ -7,10 +7,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <cstdlib>
 
 #include "actors/proxy/proxy_queries.hpp"
+#include "config/address.hpp"
 #include "transport/child_process.hpp"
 #include "transport/ssh_host_probe.hpp"
 #include "transport/ssh_reactor_loop.hpp"
@@ -30,8 +30,7 @@ constexpr std::chrono::seconds k_probe_timeout{10};
 constexpr const char* k_alias = "tp-node";
 
 std::string addr_text(const std::string& host, std::uint16_t port) {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-         std::to_string(port);
+  return config::address{host, port}.to_string();
 }
 
 // A private directory with the known_hosts file of one proxied connection.
@@ -173,10 +172,7 @@ class forward_channel : public channel_handler {
     p.host_id = fwd_->proxy_id;
     p.nodename = target_.name;
     p.forward = std::move(ft);
-    p.disconnect = [settings = fwd_->settings] {
-      return disconnect_rules{std::chrono::milliseconds(settings->client_idle_timeout_ms.load()),
-                              settings->disconnect_expired_cert.load()};
-    };
+    p.disconnect = disconnect_rules_of(fwd_->settings);
     auto handler = std::make_shared<node_handler>(std::move(p), fwd_->sink, fwd_->sessions);
 
     int sv[2];

@@ -6,7 +6,6 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 T="$TP_BIN/teleport"
-SSHD=/usr/sbin/sshd  # sshd re-executes itself and insists on an absolute path
 LOGIN="$(id -un)"
 tctl() { "$TP_BIN/tctl" -c "$WORK/auth.yaml" "$@"; }
 
@@ -156,28 +155,9 @@ ssh-keygen -q -t ed25519 -N '' -C '' -f "$WORK/rogue"
 ssh-keygen -q -s "$WORK/rogue_ca" -I rogue -n "$LOGIN" -V +1h "$WORK/rogue.pub"
 
 # --- a real sshd trusting the cluster ----------------------------------------------
-if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then
-  # sshd's privilege separation directory; the Debian service creates it at boot.
-  mkdir -m 0755 /run/sshd
-fi
 SSHD_PORT="$(free_port)"
-cat >"$WORK/sshd_config" <<CONF
-Port $SSHD_PORT
-ListenAddress 127.0.0.1
-HostKey $WORK/hostkey
-HostCertificate $WORK/hostkey-cert.pub
-TrustedUserCAKeys $WORK/trusted_user_ca
-PidFile $WORK/sshd.pid
-UsePAM no
-StrictModes no
-AuthorizedKeysFile none
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-CONF
-if [ "$(id -u)" = 0 ]; then echo "PermitRootLogin yes" >>"$WORK/sshd_config"; fi
-"$SSHD" -t -f "$WORK/sshd_config" 2>"$WORK/sshd-t.log" || fail "sshd -t: $(cat "$WORK/sshd-t.log")"
-start_bg "$WORK/sshd.log" "$SSHD" -D -e -f "$WORK/sshd_config"
-wait_for 10 grep -q "Server listening on 127.0.0.1 port $SSHD_PORT" "$WORK/sshd.log" || fail "sshd did not start"
+start_cluster_sshd sshd "$SSHD_PORT" "HostKey $WORK/hostkey
+HostCertificate $WORK/hostkey-cert.pub"
 pass "sshd started with the cluster's host cert and user CA"
 
 # ssh_as <identity> <known_hosts> <command...>

@@ -91,3 +91,56 @@ pin_node_key() {
     fail "cannot read the node's host key"
   echo "[127.0.0.1]:$2 $(ssh-keygen -y -f "$WORK/hostkey")" >"$WORK/known_hosts"
 }
+
+# tsh_login <proxy host:port> <user> <password> <otp>: `tsh login --insecure` in a
+# terminal (expect) with the password and OTP typed at its prompts. Output in
+# $WORK/login.out; fails the test unless tsh exits 0.
+tsh_login() {
+  cat >"$WORK/login.exp" <<'EXP'
+set timeout 20
+spawn $env(TP_BIN)/tsh login --proxy=$env(TSH_PROXY) --user=$env(TSH_USER) --insecure
+expect {
+  "Enter password for Teleport user $env(TSH_USER):" { send "$env(TSH_PASS)\r" }
+  timeout { puts "no password prompt"; exit 97 }
+}
+expect {
+  "Enter your OTP token:" { send "$env(TSH_OTP)\r" }
+  timeout { puts "no OTP prompt"; exit 97 }
+}
+expect eof
+catch wait result
+exit [lindex $result 3]
+EXP
+  local rc=0
+  TSH_PROXY="$1" TSH_USER="$2" TSH_PASS="$3" TSH_OTP="$4" \
+    timeout 40 expect -f "$WORK/login.exp" >"$WORK/login.out" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || fail "tsh login exited $rc: $(cat "$WORK/login.out")"
+}
+
+# start_cluster_sshd <name> <port> <host key lines>: a real sshd on 127.0.0.1:<port>
+# trusting $WORK/trusted_user_ca (the cluster's user CA), certificates only.
+start_cluster_sshd() {
+  local name="$1" port="$2"
+  if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then
+    # sshd's privilege separation directory; the Debian service creates it at boot.
+    mkdir -m 0755 /run/sshd
+  fi
+  cat >"$WORK/$name.conf" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+$3
+TrustedUserCAKeys $WORK/trusted_user_ca
+PidFile $WORK/$name.pid
+UsePAM no
+StrictModes no
+AuthorizedKeysFile none
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+CONF
+  if [ "$(id -u)" = 0 ]; then echo "PermitRootLogin yes" >>"$WORK/$name.conf"; fi
+  # sshd re-executes itself and insists on an absolute path.
+  /usr/sbin/sshd -t -f "$WORK/$name.conf" 2>"$WORK/$name-t.log" || fail "sshd -t: $(cat "$WORK/$name-t.log")"
+  start_bg "$WORK/$name.log" /usr/sbin/sshd -D -e -f "$WORK/$name.conf"
+  wait_for 10 grep -q "Server listening on 127.0.0.1 port $port" "$WORK/$name.log" ||
+    fail "$name did not start"
+}

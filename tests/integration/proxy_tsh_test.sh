@@ -193,25 +193,7 @@ start_bg "$WORK/agent.log" ssh-agent -D -a "$WORK/agent.sock"
 wait_for 5 test -S "$WORK/agent.sock" || fail "ssh-agent did not create its socket"
 export SSH_AUTH_SOCK="$WORK/agent.sock"
 JOE_OTP="$(fresh_otp "$JOE_SECRET" "$JOE_STEP")"
-cat >"$WORK/login.exp" <<'EXP'
-set timeout 20
-spawn $env(TP_BIN)/tsh login --proxy=$env(TSH_PROXY) --user=joe --insecure
-expect {
-  "Enter password for Teleport user joe:" { send "$env(TSH_PASS)\r" }
-  timeout { puts "no password prompt"; exit 97 }
-}
-expect {
-  "Enter your OTP token:" { send "$env(TSH_OTP)\r" }
-  timeout { puts "no OTP prompt"; exit 97 }
-}
-expect eof
-catch wait result
-exit [lindex $result 3]
-EXP
-rc=0
-TSH_PROXY="127.0.0.1:$WEB_PORT" TSH_PASS="$JOE_PASS" TSH_OTP="$JOE_OTP" \
-  timeout 40 expect -f "$WORK/login.exp" >"$WORK/login.out" 2>&1 || rc=$?
-[ "$rc" = 0 ] || fail "tsh login exited $rc: $(cat "$WORK/login.out")"
+tsh_login "127.0.0.1:$WEB_PORT" joe "$JOE_PASS" "$JOE_OTP"
 login_out="$(tr -d '\r' <"$WORK/login.out")"
 assert_not_contains "$login_out" "$JOE_PASS" "the password is not echoed"
 assert_contains "$login_out" "Profile URL:  https://127.0.0.1:$WEB_PORT" "tsh login status"

@@ -11,7 +11,6 @@
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 T="$TP_BIN/teleport"
-SSHD=/usr/sbin/sshd
 LOGIN="$(id -un)"
 unset SSH_AUTH_SOCK SSH_AGENT_PID TELEPORT_PROXY TELEPORT_USER TELEPORT_HOME
 export HOME="$WORK/home"
@@ -73,31 +72,10 @@ tctl auth export --type=user | awk '$1 == "cert-authority" {print $2, $3}' >"$WO
 tctl auth sign --host=sshd.px.test,127.0.0.1,localhost --format=openssh --out="$WORK/certkey" >/dev/null ||
   fail "tctl auth sign --host"
 ssh-keygen -q -t ed25519 -N '' -C '' -f "$WORK/plainkey"
-if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -m 0755 /run/sshd; fi
-start_sshd() {  # <name> <port> <host key lines>
-  local name="$1" port="$2"
-  cat >"$WORK/$name.conf" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-$3
-TrustedUserCAKeys $WORK/trusted_user_ca
-PidFile $WORK/$name.pid
-UsePAM no
-StrictModes no
-AuthorizedKeysFile none
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-CONF
-  if [ "$(id -u)" = 0 ]; then echo "PermitRootLogin yes" >>"$WORK/$name.conf"; fi
-  "$SSHD" -t -f "$WORK/$name.conf" 2>"$WORK/$name-t.log" || fail "sshd -t: $(cat "$WORK/$name-t.log")"
-  start_bg "$WORK/$name.log" "$SSHD" -D -e -f "$WORK/$name.conf"
-  wait_for 10 grep -q "Server listening on 127.0.0.1 port $port" "$WORK/$name.log" ||
-    fail "$name did not start"
-}
 CERT_PORT="$(free_port)"; PLAIN_PORT="$(free_port)"
-start_sshd sshd-cert "$CERT_PORT" "HostKey $WORK/certkey
+start_cluster_sshd sshd-cert "$CERT_PORT" "HostKey $WORK/certkey
 HostCertificate $WORK/certkey-cert.pub"
-start_sshd sshd-plain "$PLAIN_PORT" "HostKey $WORK/plainkey"
+start_cluster_sshd sshd-plain "$PLAIN_PORT" "HostKey $WORK/plainkey"
 pass "sshd with a cluster host certificate and sshd with a plain host key are up"
 
 # --- the client: alice's certificate in an agent, the manual's OpenSSH recipe -------
@@ -219,26 +197,7 @@ pass "without agent forwarding to the proxy the session is refused with a reason
 
 # --- tsh: a registered node and an unregistered OpenSSH server ------------------------
 for _ in $(seq 1 320); do [ $(($(date +%s) / 30)) -gt "$JOE_STEP" ] && break; sleep 0.1; done
-cat >"$WORK/login.exp" <<'EXP'
-set timeout 20
-spawn $env(TP_BIN)/tsh login --proxy=$env(TSH_PROXY) --user=joe --insecure
-expect {
-  "Enter password for Teleport user joe:" { send "$env(TSH_PASS)\r" }
-  timeout { puts "no password prompt"; exit 97 }
-}
-expect {
-  "Enter your OTP token:" { send "$env(TSH_OTP)\r" }
-  timeout { puts "no OTP prompt"; exit 97 }
-}
-expect eof
-catch wait result
-exit [lindex $result 3]
-EXP
-rc=0
-(unset SSH_AUTH_SOCK; TSH_PROXY="127.0.0.1:$WEB_PORT" TSH_PASS="$JOE_PASS" \
-  TSH_OTP="$(oathtool --totp -b "$JOE_SECRET")" timeout 40 expect -f "$WORK/login.exp") \
-  >"$WORK/login.out" 2>&1 || rc=$?
-[ "$rc" = 0 ] || fail "tsh login exited $rc: $(cat "$WORK/login.out")"
+(unset SSH_AUTH_SOCK; tsh_login "127.0.0.1:$WEB_PORT" joe "$JOE_PASS" "$(oathtool --totp -b "$JOE_SECRET")")
 # No agent of the user's: tsh gives the proxy a private one with only its key.
 out="$(SSH_AUTH_SOCK= tsh ssh "$LOGIN@pxnode" 'echo tsh-node-$((4*4))' </dev/null 2>"$WORK/tsh1.err")" ||
   fail "tsh ssh to the registered node through the recording proxy: $(cat "$WORK/tsh1.err")"
