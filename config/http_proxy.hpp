@@ -2,6 +2,7 @@
 // used for reverse tunnels and trust establishment with other clusters.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,5 +26,14 @@ result<http_proxy> parse_http_proxy(std::string_view text);
 // http_proxy, parsed; nullopt when none is set. `getenv` is injectable for tests.
 result<std::optional<http_proxy>> http_proxy_from_env(
     const char* (*getenv_fn)(const char*) = nullptr);
+
+// True when a NO_PROXY list excludes host:port: "*", exact names or IP literals,
+// ".suffix" or "suffix" domain matches; an entry's optional ":port" must match too.
+bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uint16_t port);
+
+// The proxy for a connection to host:port: http_proxy_from_env unless NO_PROXY
+// (or no_proxy) excludes the destination.
+result<std::optional<http_proxy>> http_proxy_for(std::string_view host, std::uint16_t port,
+                                                 const char* (*getenv_fn)(const char*) = nullptr);
 
 }  // namespace tp::config

@@ -200,6 +200,18 @@ struct list_sessions_request {
   bool operator==(const list_sessions_request&) const = default;
 };
 
+// A trusting (leaf) cluster asks this (root) cluster to trust its host CA, with a
+// trusted_cluster token; relayed by the root's proxy from
+// POST /webapi/trustedclusters/validate. The reply is the root's public CAs.
+struct validate_trusted_cluster_request {
+  std::string token;
+  std::string cluster_name;               // the leaf's
+  std::vector<std::string> host_ca_keys;  // authorized_keys lines
+  std::vector<std::string> user_ca_keys;
+  std::string root_cluster_name;  // the name the leaf expects of us ("" = not checked)
+  bool operator==(const validate_trusted_cluster_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
@@ -208,7 +220,7 @@ using api_request =
                  delete_token_request, heartbeat_request, audit_event_request, signup_info_request,
                  complete_signup_request, ssh_login_request, audit_query_request,
                  audit_verify_request, session_chunk_request, recording_request,
-                 list_sessions_request>;
+                 list_sessions_request, validate_trusted_cluster_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -413,6 +425,10 @@ struct reply_of<recording_request> {
 template <>
 struct reply_of<list_sessions_request> {
   using type = events_reply;
+};
+template <>
+struct reply_of<validate_trusted_cluster_request> {
+  using type = ca_keys;
 };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;

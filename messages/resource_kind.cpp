@@ -25,6 +25,7 @@ constexpr alias kAliases[] = {
     {"cluster", resource_kind::trusted_cluster},
     {"clusters", resource_kind::trusted_cluster},
     {"trusted_clusters", resource_kind::trusted_cluster},
+    {"tc", resource_kind::trusted_cluster},
     {"github_connector", resource_kind::github},
     {"saml_connector", resource_kind::saml},
     {"oidc_connector", resource_kind::oidc},

@@ -454,6 +454,12 @@ typename Inspector::result_type inspect(Inspector& f, list_sessions_request&) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, validate_trusted_cluster_request& x) {
+  return f(caf::meta::type_name("validate_trusted_cluster_request"), x.token, x.cluster_name,
+           x.host_ca_keys, x.user_ca_keys, x.root_cluster_name);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recording_reply& x) {
   return f(caf::meta::type_name("recording_reply"), x.data, x.total);
 }

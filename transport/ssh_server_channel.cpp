@@ -297,7 +297,7 @@ void server_channel::process() {
   }
   if (opening_) {
     // Repeats the non-blocking open until the client confirms or refuses.
-    const int rc = ssh_channel_open_auth_agent(channel_);
+    const int rc = opener_ ? opener_(channel_) : ssh_channel_open_auth_agent(channel_);
     if (rc == SSH_AGAIN) return;
     if (rc != SSH_OK) {
       finished_ = true;

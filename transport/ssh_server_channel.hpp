@@ -68,6 +68,9 @@ class server_channel {
   channel_handler& handler() { return *handler_; }
   // Opening failed or the session ends before the handler saw the channel open.
   bool opened() const { return !opening_; }
+  // How an opening channel is opened (repeated until it no longer returns SSH_AGAIN);
+  // unset: an agent channel.
+  void set_opener(std::function<int(ssh_channel)> opener) { opener_ = std::move(opener); }
 
  private:
   struct guard;
@@ -101,6 +104,7 @@ class server_channel {
   ssh_channel_callbacks_struct callbacks_{};
 
   bool opening_;
+  std::function<int(ssh_channel)> opener_;
   bool finished_ = false;
   bool program_started_ = false;
   unsigned env_count_ = 0;

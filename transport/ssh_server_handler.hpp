@@ -50,7 +50,8 @@ struct auth_failure {
   bool probe = false;
 };
 
-enum class channel_kind { session, direct_tcpip, auth_agent };
+// forwarded_tcpip: opened by the server towards the client (reverse tunnels).
+enum class channel_kind { session, direct_tcpip, auth_agent, forwarded_tcpip };
 
 struct channel_open_request {
   channel_kind kind = channel_kind::session;

@@ -284,6 +284,24 @@ status server_session::open_agent_channel(std::unique_ptr<channel_handler> h) {
   return {};
 }
 
+status server_session::open_forward_channel(std::string host, std::uint16_t port,
+                                            std::unique_ptr<channel_handler> h) {
+  if (!h) return make_error("no handler for the channel");
+  if (finished_ || !authenticated_) return make_error("the session is over");
+  if (channels_.size() >= core_->options.max_channels_per_session)
+    return make_error("too many channels on this session");
+  ssh_channel c = ssh_channel_new(session_);
+  if (!c) return make_error("cannot create a channel");
+  auto ch =
+      std::make_unique<server_channel>(*this, c, channel_kind::forwarded_tcpip, std::move(h), true);
+  ch->set_opener([host = std::move(host), port](ssh_channel native) {
+    return ssh_channel_open_reverse_forward(native, host.c_str(), port, "127.0.0.1", 0);
+  });
+  channels_.emplace(c, std::move(ch));
+  mark_dirty();
+  return {};
+}
+
 // ---- after the poll ----
 
 void server_session::process() {

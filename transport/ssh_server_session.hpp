@@ -64,6 +64,10 @@ class server_session : public std::enable_shared_from_this<server_session> {
   // Opens an "auth-agent@openssh.com" channel to the client. `h->on_open` runs when the
   // client confirms it; if it refuses, only `h->on_close` runs.
   status open_agent_channel(std::unique_ptr<channel_handler> h);
+  // Opens a "forwarded-tcpip" channel to the client naming host:port as the
+  // destination (a reverse tunnel's dial); on_open / on_close as for agent channels.
+  status open_forward_channel(std::string host, std::uint16_t port,
+                              std::unique_ptr<channel_handler> h);
   std::size_t channel_count() const { return channels_.size(); }
 
   // ---- for ssh_server and server_channel ----

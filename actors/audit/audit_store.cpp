@@ -28,8 +28,10 @@ std::string time_text(audit_store::sys_time t) {
   return format_rfc3339(timestamp::from_time_point(t));
 }
 
-// Fills in what the server vouches for: time (when absent or unreadable), uid.
-void complete(nlohmann::json& e, const std::string& now_text) {
+// Fills in what the server vouches for: time (when absent or unreadable), uid, and
+// the cluster the event happened in (events of trusted clusters' users included).
+void complete(nlohmann::json& e, const std::string& now_text, const std::string& cluster) {
+  if (!cluster.empty()) e["cluster_name"] = cluster;
   if (!e.contains("time") || !e["time"].is_string() ||
       !parse_rfc3339(e["time"].get<std::string>())) {
     e["time"] = now_text;
@@ -39,8 +41,10 @@ void complete(nlohmann::json& e, const std::string& now_text) {
 
 }  // namespace
 
-audit_store::audit_store(std::string log_dir)
-    : day_files_(log_dir), recordings_(log_dir + "/sessions/default") {
+audit_store::audit_store(std::string log_dir, std::string cluster_name)
+    : day_files_(log_dir),
+      recordings_(log_dir + "/sessions/default"),
+      cluster_name_(std::move(cluster_name)) {
   std::string why;
   index_ = audit_index::open(log_dir, &why);
   if (!index_) spdlog::warn("audit log: no search index ({}); queries scan the day files", why);
@@ -82,7 +86,7 @@ api_reply audit_store::stage(const caller& who, api_request& r, sys_time now) {
     }
     // Hosts speak only for themselves.
     if (is_host(who)) j["server_id"] = who.name;
-    complete(j, now_text);
+    complete(j, now_text, cluster_name_);
     batch.push_back(std::move(j));
   }
   for (auto& j : batch) {
@@ -93,7 +97,7 @@ api_reply audit_store::stage(const caller& who, api_request& r, sys_time now) {
 }
 
 void audit_store::stage_own(nlohmann::json event, sys_time now) {
-  complete(event, time_text(now));
+  complete(event, time_text(now), cluster_name_);
   events_.push_back(std::move(event));
 }
 

@@ -25,7 +25,8 @@ class audit_store {
  public:
   using sys_time = std::chrono::system_clock::time_point;
 
-  explicit audit_store(std::string log_dir);  // <data_dir>/log
+  // <data_dir>/log; `cluster_name` is stamped on every event.
+  explicit audit_store(std::string log_dir, std::string cluster_name = {});
 
   // Which requests belong here, and which of those write.
   static bool handles(const messages::api_request& r);
@@ -55,6 +56,7 @@ class audit_store {
   recording_store recordings_;
   std::vector<nlohmann::json> events_;          // staged, in arrival order
   std::map<std::string, nlohmann::json> live_;  // sid -> session.start (+ "parties")
+  std::string cluster_name_;
 };
 
 }  // namespace tp::actors

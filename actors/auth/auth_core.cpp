@@ -8,6 +8,7 @@
 #include "actors/auth/authorizer.hpp"
 #include "actors/auth/ca_export.hpp"
 #include "actors/auth/ca_sign.hpp"
+#include "actors/auth/trust_store.hpp"
 #include "actors/identity/secrets.hpp"
 
 #include <spdlog/spdlog.h>
@@ -123,6 +124,18 @@ struct auth_core::handlers {
     if (kind == resource_kind::token) {
       return fail(api_errc::bad_parameter, "create join tokens with tctl nodes add");
     }
+    if (auto* tc = std::get_if<trusted_cluster>(&r.res)) {
+      // Enabled trust needs the exchange with the root, which the auth_server actor
+      // runs before store_trust(); disabling only drops the root's CAs.
+      if (tc->spec.enabled) {
+        return fail(api_errc::internal,
+                    "trust with another cluster is established by the "
+                    "auth server (the CA exchange did not run)");
+      }
+      if (auto st = remove_remote_cas(*core.db_, core.cas_.cluster_name, tc->meta.name); !st) {
+        return fail(api_errc::bad_parameter, st.message());
+      }
+    }
     return from_db(core.resources_.put(r.res, r.create_only),
                    describe_resource(kind, meta_of(r.res).name));
   }
@@ -130,14 +143,16 @@ struct auth_core::handlers {
   api_reply operator()(get_resources_request& r) {
     resources_reply out;
     if (r.kind == resource_kind::cert_authority) {
-      for (auto type : {ca_type::host, ca_type::user}) {
-        auto ca = load_ca_record(*core.db_, type, core.cas_.cluster_name);
-        if (!ca) return fail(api_errc::internal, ca.message());
-        if (!r.name.empty() && r.name != ca->meta.name + "/" + std::string(to_string(type)) &&
-            r.name != std::string(to_string(type))) {
+      // This cluster's CAs and those of trusted clusters.
+      auto all = list_cas(*core.db_);
+      if (!all) return fail(api_errc::internal, all.message());
+      for (auto& ca : *all) {
+        const std::string type(to_string(ca.spec.type));
+        if (!r.name.empty() && r.name != ca.meta.name + "/" + type && r.name != type &&
+            r.name != ca.meta.name) {
           continue;
         }
-        out.items.emplace_back(std::move(*ca));
+        out.items.emplace_back(std::move(ca));
       }
     } else if (r.kind == resource_kind::token) {
       for (const auto& info : core.tokens_.list(now)) {
@@ -169,6 +184,15 @@ struct auth_core::handlers {
     if (r.kind == resource_kind::token) {
       auto st = core.tokens_.remove(r.name);
       if (!st) return fail(api_errc::not_found, st.message());
+      return ok_reply{};
+    }
+    if (r.kind == resource_kind::trusted_cluster) {
+      // Removing trust removes the other cluster's CAs with it.
+      auto st = core.resources_.remove(r.kind, r.name);
+      if (!st) return from_db(st, describe_resource(r.kind, r.name));
+      if (auto rm = remove_remote_cas(*core.db_, core.cas_.cluster_name, r.name); !rm) {
+        return fail(api_errc::internal, rm.message());
+      }
       return ok_reply{};
     }
     return from_db(core.resources_.remove(r.kind, r.name), describe_resource(r.kind, r.name));
@@ -290,6 +314,27 @@ struct auth_core::handlers {
         r.user, std::move(*cert), core.cas_.cluster_name, {core.cas_.host.pub().authorized_key()}};
   }
 
+  // The root's side of Trusted Clusters: a leaf with a trusted_cluster token gets its
+  // host CA trusted (so its proxy may open a reverse tunnel) and receives our public CAs.
+  api_reply operator()(validate_trusted_cluster_request& r) {
+    if (auto st = check_trust_request(r, core.cas_.cluster_name); !st) {
+      return fail(api_errc::bad_parameter, st.message());
+    }
+    if (auto st = core.tokens_.check_join(r.token, "trusted_cluster", now); !st) {
+      return fail(api_errc::access_denied,
+                  "the trusted cluster token is not valid: " + st.message());
+    }
+    if (auto st = store_remote_ca(*core.db_, core.cas_.cluster_name, r.cluster_name, ca_type::host,
+                                  r.host_ca_keys);
+        !st) {
+      return fail(api_errc::internal, st.message());
+    }
+    spdlog::info("trusted cluster {} is now allowed to connect", r.cluster_name);
+    ca_keys out = core.public_cas();
+    out.user_ca_keys = {core.cas_.user.pub().authorized_key()};
+    return out;
+  }
+
   // Served by handle() through the audit store, before dispatch.
   api_reply operator()(audit_event_request&) { return audit_elsewhere(); }
   api_reply operator()(session_chunk_request&) { return audit_elsewhere(); }
@@ -324,7 +369,8 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
       options_(std::move(options)),
       tokens_(db, options_.static_tokens),
       resources_(db) {
-  if (!options_.audit_dir.empty()) audit_ = std::make_shared<audit_store>(options_.audit_dir);
+  if (!options_.audit_dir.empty())
+    audit_ = std::make_shared<audit_store>(options_.audit_dir, cas_.cluster_name);
 }
 
 tp::status auth_core::start(sys_time now) {
@@ -371,6 +417,10 @@ ca_keys auth_core::public_cas() const {
   ca_keys out;
   out.cluster_name = cas_.cluster_name;
   out.user_ca_keys = {cas_.user.pub().authorized_key()};
+  // Users of the clusters we trust (Trusted Clusters) log in to our nodes too.
+  for (auto& k : remote_ca_keys(*db_, cas_.cluster_name, ca_type::user)) {
+    out.user_ca_keys.push_back(std::move(k));
+  }
   out.host_ca_keys = {cas_.host.pub().authorized_key()};
   auto pem = cas_.tls.cert.to_pem();
   if (pem) out.tls_ca_pem = std::move(*pem);
@@ -391,6 +441,32 @@ tp::result<std::string> auth_core::issue_tls_cert_pem(const transport::x509_publ
   auto cert = transport::issue_certificate(cas_.tls, key, req);
   if (!cert) return cert.err();
   return cert->to_pem();
+}
+
+api_reply auth_core::store_trust(const trusted_cluster& tc, const ca_keys& remote) {
+  if (auto st = check_trust_reply(remote, tc.meta.name); !st) {
+    return fail(api_errc::bad_parameter, st.message());
+  }
+  if (tc.meta.name == cas_.cluster_name) {
+    return fail(api_errc::bad_parameter, "a cluster cannot trust itself");
+  }
+  if (auto st = store_remote_ca(*db_, cas_.cluster_name, tc.meta.name, ca_type::user,
+                                remote.user_ca_keys);
+      !st) {
+    return fail(api_errc::internal, st.message());
+  }
+  if (auto st = store_remote_ca(*db_, cas_.cluster_name, tc.meta.name, ca_type::host,
+                                remote.host_ca_keys);
+      !st) {
+    (void)remove_remote_cas(*db_, cas_.cluster_name, tc.meta.name);
+    return fail(api_errc::internal, st.message());
+  }
+  if (auto st = resources_.put(tc, false); !st) {
+    (void)remove_remote_cas(*db_, cas_.cluster_name, tc.meta.name);
+    return from_db(st, describe_resource(resource_kind::trusted_cluster, tc.meta.name));
+  }
+  spdlog::info("this cluster now trusts cluster {}", tc.meta.name);
+  return ok_reply{};
 }
 
 api_reply auth_core::join(const join_request& r, bool token_checked, sys_time now) {

@@ -27,6 +27,7 @@ struct auth_core_options {
   bool proxy_checks_host_keys = true;
   std::uint64_t client_idle_timeout_ms = 0;
   bool disconnect_expired_cert = false;
+  bool insecure_trust = false;  // --insecure: trusted clusters' proxies may be self-signed
 };
 
 class auth_core {
@@ -42,6 +43,7 @@ class auth_core {
                              sys_time now = std::chrono::system_clock::now());
 
   const cluster_cas& cas() const { return cas_; }
+  const auth_core_options& options() const { return options_; }
   token_registry& tokens() { return tokens_; }
   resource_store& resources() { return resources_; }
 
@@ -68,6 +70,11 @@ class auth_core {
 
   // Forgets a proxy's heartbeat record.
   persistence::db_status remove_proxy(const std::string& host_id);
+
+  // A leaf's side of Trusted Clusters, after its auth server exchanged CAs with the
+  // root (`remote`): stores the root's CAs and the resource, or nothing on error.
+  messages::api_reply store_trust(const messages::trusted_cluster& tc,
+                                  const messages::ca_keys& remote);
 
   // The join path, also used in-process for roles sharing auth's process.
   messages::api_reply join(const messages::join_request& r, bool token_checked, sys_time now);

@@ -13,6 +13,7 @@
 #include "actors/auth/authorizer.hpp"
 #include "actors/auth/join_token.hpp"
 #include "actors/auth/node_presence.hpp"
+#include "actors/auth/trust_exchange.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/identity/secrets.hpp"
 #include "messages/api_codec.hpp"
@@ -32,13 +33,29 @@ struct auth_server_state {
 };
 
 const char* request_name(const api_request& r) {
-  static constexpr const char* names[] = {
-      "join",      "ping",         "ca_keys",      "sign_user",
-      "sign_host", "upsert",       "get",          "delete",
-      "signup",    "create_token", "list_tokens",  "delete_token",
-      "heartbeat", "audit_events", "signup_info",  "complete_signup",
-      "ssh_login", "audit_query",  "audit_verify", "session_chunk",
-      "recording", "list_sessions"};
+  static constexpr const char* names[] = {"join",
+                                          "ping",
+                                          "ca_keys",
+                                          "sign_user",
+                                          "sign_host",
+                                          "upsert",
+                                          "get",
+                                          "delete",
+                                          "signup",
+                                          "create_token",
+                                          "list_tokens",
+                                          "delete_token",
+                                          "heartbeat",
+                                          "audit_events",
+                                          "signup_info",
+                                          "complete_signup",
+                                          "ssh_login",
+                                          "audit_query",
+                                          "audit_verify",
+                                          "session_chunk",
+                                          "recording",
+                                          "list_sessions",
+                                          "validate_trusted_cluster"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }
@@ -63,6 +80,72 @@ void stop_timer(caf::stateful_actor<auth_server_state>* self, const std::string&
   self->unlink_from(it->second);  // its shutdown must not take the server down
   self->send_exit(it->second, caf::exit_reason::user_shutdown);
   self->state.token_timers.erase(it);
+}
+
+// One trust exchange with a root cluster (blocking HTTPS), off the auth server's
+// thread: answers the root's CAs or an error, then quits.
+caf::behavior trust_worker(caf::event_based_actor* self, ca_keys own, trust_exchange_options opts) {
+  return {[self, own, opts](api_request& r) -> api_reply {
+    self->quit();
+    auto* up = std::get_if<upsert_resource_request>(&r);
+    auto* tc = up ? std::get_if<trusted_cluster>(&up->res) : nullptr;
+    if (tc == nullptr) return api_error{api_errc::internal, "not a trusted cluster"};
+    auto cas = exchange_trust(*tc, own, opts);
+    if (!cas) return api_error{api_errc::bad_parameter, cas.message()};
+    return std::move(*cas);
+  }};
+}
+
+// `tctl create` of an enabled trusted_cluster: exchange CAs with the root first,
+// store only if that worked.
+caf::result<api_reply> establish_trust(caf::stateful_actor<auth_server_state>* self,
+                                       const caller& who, api_request& request) {
+  auto& up = std::get<upsert_resource_request>(request);
+  auto tc = std::get<trusted_cluster>(up.res);
+  if (auto st = authorize(who, request); !st) {
+    return api_reply{api_error{api_errc::access_denied, st.message()}};
+  }
+  auto& core = *self->state.core;
+  if (auto st = validate_name(tc.meta.name); !st) {
+    return api_reply{api_error{api_errc::bad_parameter, "trusted cluster name: " + st.message()}};
+  }
+  if (up.create_only && core.resources().get(resource_kind::trusted_cluster, tc.meta.name)) {
+    return api_reply{api_error{
+        api_errc::already_exists,
+        "trusted_cluster \"" + tc.meta.name + "\" already exists; use -f to overwrite it"}};
+  }
+  ca_keys own;
+  own.cluster_name = core.cas().cluster_name;
+  own.user_ca_keys = {core.cas().user.pub().authorized_key()};
+  own.host_ca_keys = {core.cas().host.pub().authorized_key()};
+  trust_exchange_options opts;
+  opts.insecure = core.options().insecure_trust;
+  auto worker = self->spawn<caf::detached>(trust_worker, std::move(own), opts);
+  auto rp = self->make_response_promise<api_reply>();
+  spdlog::info("trusted cluster {}: exchanging CAs with {}", tc.meta.name, tc.spec.web_proxy_addr);
+  self->request(worker, std::chrono::seconds{60}, std::move(request))
+      .then(
+          [self, rp, tc](api_reply& reply) mutable {
+            if (auto* remote = std::get_if<ca_keys>(&reply)) {
+              reply = self->state.core->store_trust(tc, *remote);
+            }
+            if (auto* err = std::get_if<api_error>(&reply)) {
+              spdlog::warn("trusted cluster {}: {}", tc.meta.name, err->message);
+            }
+            rp.deliver(std::move(reply));
+          },
+          [rp, tc](caf::error& e) mutable {
+            rp.deliver(api_reply{
+                api_error{api_errc::internal, "the trust exchange with " + tc.meta.name +
+                                                  " did not finish: " + caf::to_string(e)}});
+          });
+  return rp;
+}
+
+bool is_trust_request(const api_request& r) {
+  auto* up = std::get_if<upsert_resource_request>(&r);
+  auto* tc = up ? std::get_if<trusted_cluster>(&up->res) : nullptr;
+  return tc != nullptr && tc->spec.enabled;
 }
 
 caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
@@ -90,6 +173,7 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
           self->delegate(self->state.audit_log, std::move(who), std::move(request));
           return caf::delegated<api_reply>{};
         }
+        if (is_trust_request(request)) return establish_trust(self, who, request);
         std::string deleted_token;
         if (auto* del = std::get_if<delete_token_request>(&request)) deleted_token = del->token;
         if (auto* del = std::get_if<delete_resource_request>(&request);

@@ -12,6 +12,7 @@
 #include "actors/auth/ca_store.hpp"
 #include "actors/auth/control_plane.hpp"
 #include "actors/auth/local_identities.hpp"
+#include "actors/host/outbound_proxy.hpp"
 #include "actors/identity/identity_file.hpp"
 #include "transport/x509_ca.hpp"
 
@@ -76,6 +77,9 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
                cas->created ? "created" : "loaded", cas->user.pub().fingerprint(),
                cas->host.pub().fingerprint(), ca_pin(*cas));
 
+  // The trust exchange with trusted clusters goes through HTTPS_PROXY when set: a
+  // malformed one is refused at start, not at the first tctl create.
+  if (auto st = check_outbound_proxy(); !st) return st.err();
   auth_core_options options;
   options.server_version = TP_VERSION;
   options.static_tokens = cfg.auth_service.tokens;
@@ -85,6 +89,7 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   options.client_idle_timeout_ms =
       static_cast<std::uint64_t>(cfg.auth_service.client_idle_timeout.count());
   options.disconnect_expired_cert = cfg.auth_service.disconnect_expired_cert;
+  options.insecure_trust = cfg.global.insecure;
   auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
   if (auto st = core->start(); !st) return st.err();
   if (auto st = write_admin_identity(*core, cfg.global.data_dir); !st) {

@@ -38,10 +38,13 @@ struct rules {
   bool operator()(const signup_info_request&) const { return who.has_role("proxy"); }
   bool operator()(const complete_signup_request&) const { return who.has_role("proxy"); }
   bool operator()(const ssh_login_request&) const { return who.has_role("proxy"); }
+  // A leaf cluster's trust request arrives through the proxy's web API; the token decides.
+  bool operator()(const validate_trusted_cluster_request&) const { return who.has_role("proxy"); }
   bool operator()(const get_resources_request& r) const {
     if (!who.has_role("proxy") || r.with_secrets) return false;
     return r.kind == resource_kind::node || r.kind == resource_kind::user ||
-           r.kind == resource_kind::role || r.kind == resource_kind::cert_authority;
+           r.kind == resource_kind::role || r.kind == resource_kind::cert_authority ||
+           r.kind == resource_kind::trusted_cluster;
   }
   template <class Other>
   bool operator()(const Other&) const {

@@ -90,6 +90,27 @@ messages::node announced_node(const config::teleport_config& cfg, const identity
 
 namespace {
 
+// The user CAs auth vouches for now: they change when trust with another cluster is
+// established or removed.
+void refresh_user_cas(auth_client& client, cluster_settings& settings, const std::string& role) {
+  auto keys = client.call_as(messages::ca_keys_request{}, std::chrono::seconds{10});
+  if (!keys) return;  // the heartbeat's own failure handling covers a broken link
+  std::vector<std::string> blobs;
+  for (const auto& line : keys->user_ca_keys) {
+    auto k = transport::public_key::from_authorized_key(line);
+    if (!k) {
+      spdlog::warn("{}: auth sent a user CA key that does not parse: {}", role, k.message());
+      return;
+    }
+    blobs.push_back(k->blob());
+  }
+  auto old = settings.user_cas();
+  if (!old || *old != blobs) {
+    if (old) spdlog::info("{}: now accepting {} user CA(s)", role, blobs.size());
+    settings.set_user_cas(std::move(blobs));
+  }
+}
+
 caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_config cfg,
                         identity id, std::string role, std::shared_ptr<cluster_settings> settings) {
   const auto base_node = std::make_shared<const messages::node>(announced_node(cfg, id, role));
@@ -221,6 +242,8 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
           if (r) {
             if (st.failures > 0) spdlog::info("{}: connected to auth again", role);
             st.failures = 0;
+            // Only nodes log in users of trusted clusters (the proxy routes them).
+            if (settings && role == "node") refresh_user_cas(*st.client, *settings, role);
           } else {
             failed("heartbeat", r.message());
           }

@@ -18,7 +18,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "actors/identity/identity_file.hpp"
 #include "config/config.hpp"
@@ -45,6 +47,23 @@ struct cluster_settings {
   std::atomic<bool> proxy_checks_host_keys{true};
   std::atomic<std::uint64_t> client_idle_timeout_ms{0};  // 0: never
   std::atomic<bool> disconnect_expired_cert{false};
+
+  // The user CAs the host accepts (wire blobs): its cluster's and, once trust with
+  // other clusters is set up (Trusted Clusters), theirs; refreshed every heartbeat.
+  // Null until auth answered once: the identity's CAs apply.
+  std::shared_ptr<const std::vector<std::string>> user_cas() const {
+    std::lock_guard<std::mutex> lock(cas_mu_);
+    return user_cas_;
+  }
+  void set_user_cas(std::vector<std::string> blobs) {
+    auto v = std::make_shared<const std::vector<std::string>>(std::move(blobs));
+    std::lock_guard<std::mutex> lock(cas_mu_);
+    user_cas_ = std::move(v);
+  }
+
+ private:
+  mutable std::mutex cas_mu_;
+  std::shared_ptr<const std::vector<std::string>> user_cas_;
 };
 
 // The node record a host announces (name = host ID, hostname = nodename).

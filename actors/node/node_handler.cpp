@@ -527,7 +527,9 @@ void node_handler::emit(json event) const {
 }
 
 tp::status node_handler::authorize(const auth_attempt& a) {
-  if (auto st = check_user_certificate(policy_.user_ca_blobs, a); !st) return st;
+  auto current = policy_.current_user_cas ? policy_.current_user_cas() : nullptr;
+  if (auto st = check_user_certificate(current ? *current : policy_.user_ca_blobs, a); !st)
+    return st;
   if (policy_.forward) return {};  // the login is the node's to check
   if (auto u = lookup_os_user(a.user); !u) return u.err();
   return {};

@@ -67,6 +67,9 @@ struct node_policy {
   std::optional<forward_target> forward;  // set: this serves a recording proxy's connection
   // Read at each login (the cluster's settings may change); unset: never.
   std::function<disconnect_rules()> disconnect;
+  // The user CAs as auth currently vouches for them (trusted clusters come and go);
+  // unset or null: user_ca_blobs.
+  std::function<std::shared_ptr<const std::vector<std::string>>()> current_user_cas;
 };
 
 class node_handler : public transport::ssh_server_handler,

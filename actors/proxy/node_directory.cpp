@@ -16,6 +16,23 @@ std::string host_of(const std::string& addr) {
 
 }  // namespace
 
+std::optional<dial_target> target_of(const messages::node& n) {
+  const auto& addr = n.spec.addr;
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  dial_target t;
+  t.host = addr.substr(0, colon);
+  if (t.host.size() > 2 && t.host.front() == '[') t.host = t.host.substr(1, t.host.size() - 2);
+  int port = 0;
+  const char* first = addr.data() + colon + 1;
+  const char* last = addr.data() + addr.size();
+  auto [p, ec] = std::from_chars(first, last, port);
+  if (ec != std::errc{} || p != last || port <= 0 || port > 65535) return std::nullopt;
+  t.port = static_cast<std::uint16_t>(port);
+  t.node_name = n.spec.hostname;
+  return t;
+}
+
 void node_directory::replace(std::vector<messages::node> nodes) {
   std::lock_guard<std::mutex> lock(mu_);
   nodes_ = std::move(nodes);

@@ -33,6 +33,14 @@ class node_directory {
   std::vector<messages::node> nodes_;
 };
 
+// Where the proxy dials a registered node: its announced address.
+struct dial_target {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string node_name;
+};
+std::optional<dial_target> target_of(const messages::node& n);
+
 // "proxy:<host>:<port>[@<cluster>]" -> host, port, cluster (port 0 when absent).
 struct proxy_target {
   std::string host;

@@ -5,6 +5,7 @@
 #include "actors/host/user_auth.hpp"
 #include "actors/proxy/proxy_queries.hpp"
 #include "actors/proxy/recording_forward.hpp"
+#include "actors/proxy/tunnel_server.hpp"
 #include "config/address.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_server_session.hpp"
@@ -15,30 +16,6 @@ namespace {
 
 using namespace tp::transport;
 using nlohmann::json;
-
-struct dial_target {
-  std::string host;
-  std::uint16_t port = 0;
-  std::string node_name;
-};
-
-std::optional<dial_target> target_of(const messages::node& n) {
-  const auto& addr = n.spec.addr;
-  auto colon = addr.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  dial_target t;
-  t.host = addr.substr(0, colon);
-  if (t.host.size() > 2 && t.host.front() == '[') t.host = t.host.substr(1, t.host.size() - 2);
-  try {
-    const int port = std::stoi(addr.substr(colon + 1));
-    if (port <= 0 || port > 65535) return std::nullopt;
-    t.port = static_cast<std::uint16_t>(port);
-  } catch (...) {
-    return std::nullopt;
-  }
-  t.node_name = n.spec.hostname;
-  return t;
-}
 
 // A session channel on the proxy: a subsystem that either lists the nodes or
 // becomes a byte pipe to one (the client runs SSH with the node through it).
@@ -51,18 +28,37 @@ class proxy_channel : public channel_handler {
 
   bool on_subsystem(std::string_view name) override {
     const std::string n(name);
-    if (n == "tp-nodes") {
+    const std::string& own = proxy_->nodes().cluster_name();
+    if (n == "tp-nodes" || n == "tp-nodes@" + own) {
       pending_ = proxy_->node_list() + "\n";
       listing_ = true;
       flush();
       return true;
     }
+    if (n == "tp-clusters") {
+      pending_ = proxy_->clusters_json() + "\n";
+      listing_ = true;
+      flush();
+      return true;
+    }
+    // "tp-nodes@east", "tp-sessions@east", ...: asked of the leaf's proxy.
+    if (auto at = n.rfind('@'); at != std::string::npos && n.rfind("proxy:", 0) != 0) {
+      const std::string what = n.substr(0, at), cluster = n.substr(at + 1);
+      if (cluster == own) return is_proxy_query(what) && start_query(what);
+      if (what == "tp-nodes") return start_remote(cluster, "@nodes", 0, true);
+      if (is_proxy_query(what)) return start_remote(cluster, "@q:" + what, 0, true);
+      return false;
+    }
     if (is_proxy_query(n)) return start_query(n);
     auto t = parse_proxy_subsystem(n);
     if (!t) return false;
-    if (!t->cluster.empty() && t->cluster != proxy_->nodes().cluster_name()) {
-      spdlog::info("proxy: refused {}: unknown cluster {}", n, t->cluster);
-      return false;
+    if (!t->cluster.empty() && t->cluster != own) {
+      auto e = ctx_;
+      e["event"] = "session.connect";
+      e["server_addr"] = t->host + (t->port ? ":" + std::to_string(t->port) : std::string());
+      e["cluster_name"] = t->cluster;
+      proxy_->emit(std::move(e));
+      return start_remote(t->cluster, t->host, t->port, false);
     }
     auto node = proxy_->nodes().resolve(t->host);
     const bool forward = proxy_->recording_at_proxy();
@@ -143,16 +139,54 @@ class proxy_channel : public channel_handler {
     return true;
   }
 
+  // Through a leaf cluster's reverse tunnel. Refusals are answered, not dropped, so
+  // the user reads why: {"error": ...} for tsh's queries, a stderr line for ssh.
+  bool start_remote(const std::string& cluster, const std::string& host, std::uint16_t port,
+                    bool query) {
+    tp::result<unique_fd> fd = make_error("cluster " + cluster + " is not a trusted cluster");
+    if (proxy_->tunnels() != nullptr && proxy_->is_leaf(cluster)) {
+      fd = proxy_->tunnels()->dial(cluster, host, port);
+    }
+    if (!fd) {
+      spdlog::info("proxy: {} asked for {}@{}: {}", ctx_.value("user", ""), host, cluster,
+                   fd.message());
+      if (query) {
+        pending_ = json{{"error", fd.message()}}.dump() + "\n";
+      } else {
+        pending_err_ = "error: " + fd.message() + "\n";
+      }
+      exit_code_ = 1;
+      listing_ = true;
+      flush();
+      return true;
+    }
+    if (query) {
+      // Read whole, then answered like a local query (with its exit status).
+      auto stream = std::make_shared<unique_fd>(std::move(*fd));
+      return run_blocking(
+          [stream] { return read_remote_answer(stream->get(), std::chrono::seconds{60}); });
+    }
+    inner_ = std::make_unique<socket_channel>(std::move(*fd));
+    inner_->on_open(*ch_);
+    return true;
+  }
+
   bool start_query(const std::string& name) {
-    auto* pool = proxy_->pool();
     auto auth = proxy_->auth();
-    if (pool == nullptr || !auth) return false;
+    if (!auth) return false;
+    spdlog::debug("proxy: {} asks {}", ctx_.value("user", ""), name);
+    return run_blocking([auth, name] { return answer_proxy_query(*auth, name); });
+  }
+
+  // Runs `work` on the proxy's blocking pool and answers with its result.
+  bool run_blocking(std::function<query_answer()> work) {
+    auto* pool = proxy_->pool();
+    if (pool == nullptr) return false;
     query_ = std::make_shared<query_slot>(query_slot{this});
     std::weak_ptr<query_slot> slot = query_;
     auto* loop = &ch_->loop();
-    spdlog::debug("proxy: {} asks {}", ctx_.value("user", ""), name);
-    return pool->submit([slot, loop, auth, name] {
-      auto answer = std::make_shared<query_answer>(answer_proxy_query(*auth, name));
+    return pool->submit([slot, loop, work = std::move(work)] {
+      auto answer = std::make_shared<query_answer>(work());
       loop->post([slot, answer] {
         if (auto s = slot.lock(); s && s->channel) s->channel->answer(std::move(*answer));
       });
@@ -167,6 +201,11 @@ class proxy_channel : public channel_handler {
   }
 
   void flush() {
+    while (!pending_err_.empty()) {
+      const auto n = ch_->write_stderr(pending_err_);
+      if (n == 0) return;  // on_writable follows
+      pending_err_.erase(0, n);
+    }
     while (!pending_.empty()) {
       const auto n = ch_->write(pending_);
       if (n == 0) return;  // on_writable follows
@@ -185,6 +224,7 @@ class proxy_channel : public channel_handler {
   server_channel* ch_ = nullptr;
   std::unique_ptr<channel_handler> inner_;
   std::string pending_;
+  std::string pending_err_;  // stderr, before pending_
   bool listing_ = false;
   bool done_ = false;
   int exit_code_ = 0;
@@ -258,6 +298,30 @@ proxy_handler::proxy_handler(std::vector<std::string> user_ca_blobs,
 
 void proxy_handler::emit(json event) const {
   if (sink_) sink_(std::move(event));
+}
+
+void proxy_handler::set_federation(std::shared_ptr<tunnel_registry> tunnels,
+                                   std::shared_ptr<const trusted_leaves> leaves) {
+  tunnels_ = std::move(tunnels);
+  leaves_ = std::move(leaves);
+}
+
+bool proxy_handler::is_leaf(const std::string& cluster) const {
+  return leaves_ && !leaves_->host_cas_of(cluster).empty();
+}
+
+std::string proxy_handler::clusters_json() const {
+  json out = json::array();
+  out.push_back({{"name", nodes_->cluster_name()}, {"status", "online"}, {"local", true}});
+  if (tunnels_ && leaves_) {
+    for (const auto& t : tunnels_->list(leaves_->names())) {
+      if (!is_leaf(t.cluster)) continue;  // a tunnel whose trust was removed
+      json c{{"name", t.cluster}, {"status", t.online ? "online" : "offline"}};
+      if (t.last_heartbeat_unix > 0) c["last_heartbeat"] = t.last_heartbeat_unix;
+      out.push_back(std::move(c));
+    }
+  }
+  return out.dump();
 }
 
 tp::status proxy_handler::authorize(const auth_attempt& a) {

@@ -2,7 +2,8 @@
 // node, then only routing — the proxy runs nothing itself. A session channel
 // may ask for the subsystem "proxy:<host>:<port>" (OpenSSH's ProxyCommand
 // recipe of the manual), "tp-nodes" (the node list for tsh) or one of the
-// queries of proxy_queries.hpp (sessions, recordings); a direct-tcpip
+// queries of proxy_queries.hpp (sessions, recordings), and with "@<cluster>"
+// the same through a leaf cluster's reverse tunnel; a direct-tcpip
 // channel (`ssh -J proxy host`) names the host directly. Only registered
 // hosts are dialed, and only by the proxy -- except in recording proxy mode
 // (recording_forward.hpp), where the proxy ends the SSH itself and a host
@@ -24,6 +25,8 @@ using proxy_audit_sink = std::function<void(nlohmann::json event)>;
 class auth_pool;
 class blocking_pool;
 struct recording_forward;
+class tunnel_registry;
+class trusted_leaves;
 
 class proxy_handler : public transport::ssh_server_handler,
                       public std::enable_shared_from_this<proxy_handler> {
@@ -51,6 +54,15 @@ class proxy_handler : public transport::ssh_server_handler,
   // every node is the proxy's own.
   std::string node_list() const;
 
+  // Trusted Clusters: the reverse tunnels of the leaf clusters this proxy reaches
+  // ("proxy:host:port@east", "tp-nodes@east") and which leaves it trusts.
+  void set_federation(std::shared_ptr<tunnel_registry> tunnels,
+                      std::shared_ptr<const trusted_leaves> leaves);
+  tunnel_registry* tunnels() const { return tunnels_.get(); }
+  bool is_leaf(const std::string& cluster) const;
+  // What tp-clusters lists: [{"name","status","last_heartbeat"}], this cluster first.
+  std::string clusters_json() const;
+
  private:
   std::vector<std::string> ca_blobs_;
   std::shared_ptr<node_directory> nodes_;
@@ -59,6 +71,8 @@ class proxy_handler : public transport::ssh_server_handler,
   std::shared_ptr<auth_pool> auth_;
   std::shared_ptr<blocking_pool> pool_;
   std::shared_ptr<const recording_forward> forward_;
+  std::shared_ptr<tunnel_registry> tunnels_;
+  std::shared_ptr<const trusted_leaves> leaves_;
 };
 
 // The JSON `tp-nodes` prints: [{"hostname","id","addr","labels","host_key"}].

@@ -1,5 +1,9 @@
 #include "actors/proxy/proxy_queries.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <cerrno>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/proxy/auth_pool.hpp"
@@ -139,6 +143,34 @@ void blocking_pool::run() {
     }
     task();
   }
+}
+
+query_answer read_remote_answer(int fd, std::chrono::milliseconds timeout) {
+  // A recording as large as we serve, plus its header line.
+  constexpr std::size_t max_answer = max_served_recording + (1u << 20);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string out;
+  char buf[64 * 1024];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return failure("the trusted cluster did not answer in time");
+    pollfd p{fd, POLLIN, 0};
+    const int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (rc < 0 && errno != EINTR) return failure("reading the trusted cluster's answer failed");
+    if (rc <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return failure("the trusted cluster's answer broke off");
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max_answer) return failure("the trusted cluster's answer is too large");
+  }
+  const auto first = json::parse(out.substr(0, out.find('\n')), nullptr, false);
+  const bool refused = first.is_object() && first.contains("error");
+  return {std::move(out), refused ? 1 : 0};
 }
 
 }  // namespace tp::actors

@@ -11,6 +11,7 @@
 // never on a reactor thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -32,6 +33,10 @@ struct query_answer {
 };
 // Blocking: asks auth and formats the answer.
 query_answer answer_proxy_query(auth_pool& auth, const std::string& subsystem);
+
+// Blocking: a leaf cluster's answer read from the reverse tunnel stream `fd` to its
+// end (bounded in size and time); a first line {"error": ...} makes exit status 1.
+query_answer read_remote_answer(int fd, std::chrono::milliseconds timeout);
 
 // A few threads for work that waits (auth round trips). stop() joins them;
 // tasks still queued then are dropped.

@@ -3,15 +3,21 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include <map>
+#include <set>
+
 #include "actors/audit/audit_file.hpp"
 #include "actors/host/heartbeat.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
+#include "actors/host/outbound_proxy.hpp"
 #include "actors/node/session.hpp"
 #include "actors/proxy/auth_pool.hpp"
+#include "actors/proxy/cluster_link.hpp"
 #include "actors/proxy/proxy_handler.hpp"
 #include "actors/proxy/proxy_queries.hpp"
 #include "actors/proxy/recording_forward.hpp"
+#include "actors/proxy/tunnel_server.hpp"
 #include "actors/proxy/web_routes.hpp"
 #include "actors/proxy/web_tls.hpp"
 #include "transport/ssh_private_key.hpp"
@@ -29,6 +35,7 @@ struct proxy_runtime {
   std::unique_ptr<transport::ssh_reactor> reactor;
   std::unique_ptr<transport::ssh_server> server;
   std::unique_ptr<transport::ssh_server> forward;  // recording proxy mode's endpoint
+  std::unique_ptr<transport::ssh_server> tunnel;   // tunnel_listen_addr: leaves dial in
   std::unique_ptr<web_server> web;
   ~proxy_runtime() {
     if (queries) queries->stop();
@@ -36,21 +43,131 @@ struct proxy_runtime {
     if (web) web->stop();
     if (server) server->stop();
     if (forward) forward->stop();
+    if (tunnel) tunnel->stop();
     server.reset();
     forward.reset();
+    tunnel.reset();
     reactor.reset();
   }
 };
 
-// Keeps the node directory current: polls auth (detached, blocking client).
+// Keeps the proxy's view of the cluster current by polling auth (detached,
+// blocking client): the live nodes, the leaf clusters whose tunnels it accepts,
+// and one trusted_cluster_link per enabled trusted_cluster resource (the root
+// clusters it dials).
 struct watcher_state {
   std::unique_ptr<auth_client> client;
   bool failing = false;
-  static inline const char* name = "node_watcher";
+  // Shared with the exit functor: CAF destroys the state before attachables run.
+  std::shared_ptr<std::map<std::string, cluster_link>> links =
+      std::make_shared<std::map<std::string, cluster_link>>();
+  std::map<std::string, std::string> link_problems;  // logged once per change
+  static inline const char* name = "cluster_watcher";
 };
 
-caf::behavior node_watcher(caf::stateful_actor<watcher_state>* self,
-                           std::shared_ptr<node_directory> dir, config::address auth, identity id) {
+struct federation {
+  std::shared_ptr<tunnel_registry> tunnels;
+  std::shared_ptr<trusted_leaves> leaves;
+  std::shared_ptr<const cluster_link_context> link_ctx;
+};
+
+template <class T>
+tp::result<std::vector<T>> fetch(auth_client& c, messages::resource_kind kind) {
+  auto r = c.call_as(messages::get_resources_request{kind, "", false});
+  if (!r) return r.err();
+  std::vector<T> out;
+  for (auto& item : r->items) {
+    if (auto* x = std::get_if<T>(&item)) out.push_back(std::move(*x));
+  }
+  return out;
+}
+
+std::vector<std::string> blobs_of(const std::vector<std::string>& lines) {
+  std::vector<std::string> out;
+  for (const auto& line : lines) {
+    if (auto k = transport::public_key::from_authorized_key(line)) out.push_back(k->blob());
+  }
+  return out;
+}
+
+// Trust as auth stores it: host CAs of other clusters, and trusted_cluster resources.
+tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federation& fed,
+                         const std::string& own) {
+  auto& st = self->state;
+  auto cas = fetch<messages::cert_authority>(*st.client, messages::resource_kind::cert_authority);
+  if (!cas) return cas.err();
+  auto roots =
+      fetch<messages::trusted_cluster>(*st.client, messages::resource_kind::trusted_cluster);
+  if (!roots) return roots.err();
+  std::map<std::string, std::vector<std::string>> host_cas;
+  for (const auto& ca : *cas) {
+    const std::string name = ca.spec.cluster_name.empty() ? ca.meta.name : ca.spec.cluster_name;
+    if (name == own || ca.spec.type != messages::ca_type::host) continue;
+    host_cas[name] = blobs_of(ca.spec.checking_keys);
+  }
+  // A cluster we dial is a root, never a leaf: it may not open a tunnel to us.
+  std::set<std::string> wanted;
+  for (const auto& tc : *roots) {
+    host_cas.erase(tc.meta.name);
+    if (tc.spec.enabled) wanted.insert(tc.meta.name);
+  }
+  std::map<std::string, std::vector<std::string>> root_cas;
+  for (const auto& ca : *cas) {
+    const std::string name = ca.spec.cluster_name.empty() ? ca.meta.name : ca.spec.cluster_name;
+    if (wanted.count(name) && ca.spec.type == messages::ca_type::host)
+      root_cas[name] = blobs_of(ca.spec.checking_keys);
+  }
+  std::vector<std::string> leaf_names;
+  for (const auto& [name, keys] : host_cas) leaf_names.push_back(name);
+  fed.leaves->replace(std::move(host_cas));
+  fed.tunnels->sweep(leaf_names);
+
+  auto& links = *st.links;
+  for (auto it = links.begin(); it != links.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    spdlog::info("proxy: trust with cluster {} is disabled or removed: closing its tunnel",
+                 it->first);
+    it->second.shutdown();
+    it = links.erase(it);
+  }
+  for (const auto& tc : *roots) {
+    if (!tc.spec.enabled) continue;
+    auto target = link_target_of(tc);
+    if (target) {
+      target->root_host_ca_blobs = root_cas[tc.meta.name];
+      if (target->root_host_ca_blobs.empty()) target = make_error("its host CA is not stored");
+    }
+    if (!target) {
+      auto& said = st.link_problems[tc.meta.name];
+      if (said != target.message()) {
+        spdlog::error("proxy: cannot dial trusted cluster {}: {}", tc.meta.name, target.message());
+        said = target.message();
+      }
+      continue;
+    }
+    st.link_problems.erase(tc.meta.name);
+    auto it = links.find(tc.meta.name);
+    if (it != links.end() && it->second.target == *target) continue;
+    if (it != links.end()) {
+      it->second.shutdown();
+      links.erase(it);
+    }
+    spdlog::info("proxy: dialing trusted cluster {} at {}{}", tc.meta.name,
+                 target->tunnel.to_string(), target->via ? " via " + target->via->name() : "");
+    links.emplace(tc.meta.name, spawn_cluster_link(self->system(), fed.link_ctx, *target));
+  }
+  return {};
+}
+
+caf::behavior cluster_watcher(caf::stateful_actor<watcher_state>* self,
+                              std::shared_ptr<node_directory> dir, config::address auth,
+                              identity id, federation fed) {
+  self->attach_functor([links = self->state.links] {
+    for (auto& [name, link] : *links) link.shutdown();
+  });
   self->send(self, refresh_atom::value);
   return {[=](refresh_atom) {
     auto& st = self->state;
@@ -59,17 +176,13 @@ caf::behavior node_watcher(caf::stateful_actor<watcher_state>* self,
       if (c) st.client = std::move(*c);
     }
     if (st.client) {
-      auto r = st.client->call_as(
-          messages::get_resources_request{messages::resource_kind::node, "", false});
-      if (r) {
-        std::vector<messages::node> nodes;
-        for (auto& item : r->items) {
-          if (auto* n = std::get_if<messages::node>(&item)) nodes.push_back(std::move(*n));
-        }
-        dir->replace(std::move(nodes));
+      auto nodes = fetch<messages::node>(*st.client, messages::resource_kind::node);
+      tp::status ok = nodes ? refresh_trust(self, fed, id.cluster_name) : tp::status(nodes.err());
+      if (nodes) dir->replace(std::move(*nodes));
+      if (ok) {
         st.failing = false;
       } else {
-        if (!st.failing) spdlog::warn("proxy: cannot list nodes: {}", r.message());
+        if (!st.failing) spdlog::warn("proxy: cannot refresh the cluster view: {}", ok.message());
         st.failing = true;
         st.client.reset();
       }
@@ -87,6 +200,7 @@ caf::behavior proxy_service(caf::event_based_actor* self, std::shared_ptr<proxy_
     rt->web.reset();
     rt->server.reset();
     rt->forward.reset();
+    rt->tunnel.reset();
     spdlog::info("proxy service stopped");
   });
   return {[](caf::get_atom) {}};
@@ -130,6 +244,8 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
     tls = std::move(*t);
   }
 
+  // A malformed HTTPS_PROXY would only show when a trusted cluster is dialed: refuse it now.
+  if (auto st = check_outbound_proxy(); !st) return st.err();
   auto settings = std::make_shared<cluster_settings>();
   auto link = spawn_heartbeat(sys, cfg, *id, "proxy", settings);
   std::vector<caf::actor> children{link};
@@ -139,10 +255,22 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   };
   auto dir = std::make_shared<node_directory>(id->cluster_name);
   const auto auth = auth_address(cfg);
-  children.push_back(sys.spawn<caf::detached>(node_watcher, dir, auth, *id));
+  auto auth_calls = std::make_shared<auth_pool>(auth, *id);
+  federation fed;
+  fed.tunnels = std::make_shared<tunnel_registry>();
+  fed.leaves = std::make_shared<trusted_leaves>();
+  {
+    auto link_ctx = std::make_shared<cluster_link_context>();
+    link_ctx->cluster_name = id->cluster_name;
+    link_ctx->host_key = id->ssh_private_key;
+    link_ctx->host_cert = id->ssh_certificate;
+    link_ctx->nodes = dir;
+    link_ctx->auth = auth_calls;
+    fed.link_ctx = std::move(link_ctx);
+  }
+  children.push_back(sys.spawn<caf::detached>(cluster_watcher, dir, auth, *id, fed));
 
   auto rt = std::make_shared<proxy_runtime>();
-  auto auth_calls = std::make_shared<auth_pool>(auth, *id);
   rt->queries = std::make_shared<blocking_pool>(2);
   transport::ssh_reactor_options ro;
   ro.threads = 2;
@@ -194,6 +322,18 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
                 server.message());
   }
   rt->server = std::move(*server);
+  handler->set_federation(fed.tunnels, fed.leaves);
+
+  transport::ssh_server_options to = so;
+  to.listen_address = cfg.proxy_service.tunnel_listen_addr.host;
+  to.port = cfg.proxy_service.tunnel_listen_addr.port;
+  auto tunnel = transport::ssh_server::start(
+      *rt->reactor, to, make_tunnel_handler(fed.tunnels, fed.leaves, id->ssh_certificate));
+  if (!tunnel) {
+    return fail("proxy_service.tunnel_listen_addr " +
+                cfg.proxy_service.tunnel_listen_addr.to_string() + ": " + tunnel.message());
+  }
+  rt->tunnel = std::move(*tunnel);
 
   auto ctx = std::make_shared<web_context>();
   ctx->auth = auth_calls;
@@ -213,9 +353,11 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   auto web = web_server::start(std::move(wo), make_web_router(ctx));
   if (!web) return fail("proxy_service.web_listen_addr: " + web.message());
   rt->web = std::move(*web);
-  spdlog::info("proxy: ssh listening on {}:{}, web ({}) on {}:{}", so.listen_address,
-               rt->server->port(), cfg.proxy_service.insecure_no_tls ? "http" : "https",
-               cfg.proxy_service.web_listen_addr.host, rt->web->port());
+  spdlog::info("proxy: ssh listening on {}:{}, web ({}) on {}:{}, reverse tunnels on {}:{}",
+               so.listen_address, rt->server->port(),
+               cfg.proxy_service.insecure_no_tls ? "http" : "https",
+               cfg.proxy_service.web_listen_addr.host, rt->web->port(), to.listen_address,
+               rt->tunnel->port());
   return sys.spawn(proxy_service, rt, std::move(children));
 }
 

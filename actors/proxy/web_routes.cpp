@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/auth/trust_exchange.hpp"
 #include "messages/timestamp.hpp"
 
 namespace tp::actors {
@@ -147,6 +148,23 @@ web_response ssh_certs(const web_context& c, const web_request& req) {
                 {"proxy_host_key", c.proxy_host_key}});
 }
 
+// A leaf cluster asks to be trusted (its auth server runs `tctl create` of a
+// trusted_cluster resource naming this proxy's web address).
+web_response validate_trusted_cluster(const web_context& c, const web_request& req) {
+  auto r = auth::parse_trust_request(req.body);
+  if (!r) return error_response(400, r.message());
+  const std::string leaf = r->cluster_name;
+  auto cas = c.auth->call_as(std::move(*r));
+  if (!cas) {
+    const auto& m = cas.message();
+    spdlog::warn("web: trusted cluster {} from {} refused: {}", leaf, req.remote, m);
+    if (m.rfind("access denied", 0) == 0) return error_response(403, m.substr(m.find(':') + 2));
+    if (m.rfind("bad parameter", 0) == 0) return error_response(400, m.substr(m.find(':') + 2));
+    return error_response(500, "the trust request failed");
+  }
+  return json_response(200, auth::to_json(*cas));
+}
+
 }  // namespace
 
 web_router make_web_router(std::shared_ptr<const web_context> ctx) {
@@ -161,6 +179,9 @@ web_router make_web_router(std::shared_ptr<const web_context> ctx) {
     }
     if (req.method == "POST" && path == "/v1/webapi/users") return complete_signup(c, req);
     if (req.method == "POST" && path == "/v1/webapi/ssh/certs") return ssh_certs(c, req);
+    if (req.method == "POST" && path == auth::trust_validate_path) {
+      return validate_trusted_cluster(c, req);
+    }
     static const std::string newuser = "/web/newuser/";
     if (req.method == "GET" && path.rfind(newuser, 0) == 0) {
       return web_response{200, "text/html; charset=utf-8", signup_page()};

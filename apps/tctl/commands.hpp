@@ -22,6 +22,13 @@ struct nodes_add_flags {
 int cmd_nodes_add(context& ctx, const nodes_add_flags& flags);
 int cmd_nodes_ls(context& ctx);
 int cmd_tokens_ls(context& ctx);
+// tctl tokens add --type=node|proxy|trusted_cluster[,...] --ttl=...
+struct tokens_add_flags {
+  std::string type = "node";
+  std::string ttl = "30m";
+  std::string value;  // --value: use this token instead of a random one
+};
+int cmd_tokens_add(context& ctx, const tokens_add_flags& flags);
 int cmd_tokens_del(context& ctx, const std::string& token);
 
 struct events_flags {

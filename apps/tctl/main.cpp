@@ -53,6 +53,13 @@ int main(int argc, char** argv) {
   auto* tokens =
       app.add_subcommand("tokens", "List or revoke invitation tokens")->require_subcommand(1);
   on(tokens->add_subcommand("ls", "List invitation tokens"), cmd_tokens_ls);
+  static tokens_add_flags tokens_flags;
+  auto* tokens_add = tokens->add_subcommand("add", "Create an invitation token");
+  tokens_add->add_option("--type", tokens_flags.type,
+                         "Token type: node, proxy or trusted_cluster (comma separated)");
+  tokens_add->add_option("--ttl", tokens_flags.ttl, "Time to live of the token (default 30m)");
+  tokens_add->add_option("--value", tokens_flags.value, "Use this token instead of a random one");
+  on(tokens_add, [](context& c) { return cmd_tokens_add(c, tokens_flags); });
   auto* tokens_del = tokens->add_subcommand("del", "Delete (revoke) a token");
   tokens_del->alias("rm");
   tokens_del->add_option("token", token, "The token")->required();

@@ -1,4 +1,5 @@
 // tctl nodes add | ls, tctl tokens ls | del
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
@@ -71,6 +72,29 @@ int cmd_nodes_ls(context& ctx) {
     rows.push_back({n.spec.hostname, n.meta.name, n.spec.addr, join(labels)});
   }
   print_table({"Node Name", "Node ID", "Address", "Labels"}, rows);
+  return 0;
+}
+
+int cmd_tokens_add(context& ctx, const tokens_add_flags& flags) {
+  const auto types = split(flags.type);
+  if (types.empty()) return fail("--type: give node, proxy or trusted_cluster");
+  for (const auto& t : types) {
+    if (t != "node" && t != "proxy" && t != "trusted_cluster") {
+      return fail("--type: unknown token type \"" + t + "\" (node, proxy or trusted_cluster)");
+    }
+  }
+  const bool trust = std::find(types.begin(), types.end(), "trusted_cluster") != types.end();
+  if (!trust) return cmd_nodes_add(ctx, {flags.type, flags.ttl, flags.value});
+  auto ttl = config::parse_duration(flags.ttl);
+  if (!ttl) return fail("--ttl: " + ttl.message());
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(*ttl);
+  if (secs.count() < 1) return fail("--ttl: must be at least 1s");
+  auto info = ctx.client->call_as(create_token_request{flags.value, types, secs.count()});
+  if (!info) return fail(info.message());
+  std::cout << "The cluster invite token: " << info->token << "\n"
+            << "This token will expire in " << in_words(secs) << "\n\n"
+            << "Use this token in the trusted_cluster resource of the cluster that is to\n"
+            << "trust this one (spec.token), and create it there with tctl create.\n";
   return 0;
 }
 

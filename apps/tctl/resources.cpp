@@ -1,6 +1,5 @@
 // tctl get | create | rm
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "apps/tctl/commands.hpp"
@@ -14,35 +13,15 @@ namespace {
 
 // "users", "user/joe", "cert_authority" ... -> kind and optional name.
 tp::result<std::pair<resource_kind, std::string>> parse_ref(const std::string& ref) {
-  static const std::map<std::string, resource_kind> aliases = {
-      {"user", resource_kind::user},
-      {"users", resource_kind::user},
-      {"role", resource_kind::role},
-      {"roles", resource_kind::role},
-      {"node", resource_kind::node},
-      {"nodes", resource_kind::node},
-      {"cert_authority", resource_kind::cert_authority},
-      {"cert_authorities", resource_kind::cert_authority},
-      {"cas", resource_kind::cert_authority},
-      {"token", resource_kind::token},
-      {"tokens", resource_kind::token},
-      {"trusted_cluster", resource_kind::trusted_cluster},
-      {"trusted_clusters", resource_kind::trusted_cluster},
-      {"tc", resource_kind::trusted_cluster},
-      {"github", resource_kind::github},
-      {"saml", resource_kind::saml},
-      {"oidc", resource_kind::oidc},
-  };
   const auto slash = ref.find('/');
   const std::string kind = ref.substr(0, slash);
-  auto it = aliases.find(kind);
-  if (it == aliases.end()) {
-    return tp::make_error("unknown resource kind \"" + kind +
-                          "\"; expected one of user, role, node, cert_authority, token, "
-                          "trusted_cluster, github, saml, oidc");
+  auto k = parse_resource_kind_alias(kind);
+  if (!k) {
+    return tp::make_error("unknown resource kind \"" + kind + "\"; expected one of " +
+                          resource_kind_names());
   }
   std::string name = slash == std::string::npos ? "" : ref.substr(slash + 1);
-  return std::make_pair(it->second, std::move(name));
+  return std::make_pair(*k, std::move(name));
 }
 
 std::string describe(const resource& r) {

@@ -18,6 +18,8 @@ int cmd_logout(const global_flags& g);
 int cmd_status(const global_flags& g);
 
 int cmd_ls(const global_flags& g, const std::vector<std::string>& labels);
+// The proxy's cluster and its leaf clusters with their tunnel status.
+int cmd_clusters(const global_flags& g);
 
 struct ssh_flags {
   std::string port;

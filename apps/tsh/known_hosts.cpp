@@ -129,7 +129,8 @@ result<std::string> host_ca_entry(std::string_view proxy_name, std::string_view 
   return "@cert-authority *." + std::string(cluster) + " " + *key + " " + tag("ca", proxy_name);
 }
 
-std::string node_entry(std::string_view proxy_name, std::string_view cluster, const node_info& n) {
+std::string node_entry(std::string_view proxy_name, std::string_view cluster, const node_info& n,
+                       std::string_view kind) {
   std::vector<std::string> names{n.hostname, n.id};
   if (is_safe_host_token(cluster)) names.push_back(n.hostname + "." + std::string(cluster));
   const std::size_t plain = names.size();
@@ -140,7 +141,7 @@ std::string node_entry(std::string_view proxy_name, std::string_view cluster, co
   }
   std::string line;
   for (const auto& name : names) line += (line.empty() ? "" : ",") + name;
-  return line + " " + n.host_key + " " + tag("node", proxy_name);
+  return line + " " + n.host_key + " " + tag(kind, proxy_name);
 }
 
 status replace_entries(const fs::path& file, std::string_view proxy_name, std::string_view kind,

@@ -25,7 +25,9 @@ result<std::string> host_ca_entry(std::string_view proxy_name, std::string_view 
                                   std::string_view ca_key);
 // "<hostname>,<id>,<hostname>.<cluster>,[<hostname>]:<port>,[<id>]:<port>,... <key>
 // tsh/node/<name>"
-std::string node_entry(std::string_view proxy_name, std::string_view cluster, const node_info& n);
+// `kind` tags the line: "node" for the proxy's own cluster, "node@<leaf>" for a leaf's.
+std::string node_entry(std::string_view proxy_name, std::string_view cluster, const node_info& n,
+                       std::string_view kind = "node");
 
 // Replaces the lines of `kind` written for `proxy_name` with `lines` (0600, atomically).
 status replace_entries(const std::filesystem::path& file, std::string_view proxy_name,

@@ -9,6 +9,7 @@
 #include "apps/tsh/known_hosts.hpp"
 #include "apps/tsh/prompt.hpp"
 #include "apps/tsh/web_client.hpp"
+#include "apps/version.hpp"
 #include "config/address.hpp"
 #include "config/duration.hpp"
 #include "transport/key_files.hpp"
@@ -181,7 +182,12 @@ int cmd_login(const global_flags& g, const login_flags& f) {
   auto ttl = parse_ttl(f.ttl);
   if (!ttl) return fail(ttl.message());
 
-  web_endpoint ep{web->host, web->port, !plain, insecure};
+  web_endpoint ep;
+  ep.host = web->host;
+  ep.port = web->port;
+  ep.tls = !plain;
+  ep.insecure = insecure;
+  ep.user_agent = std::string("tsh/") + apps::version;
   login_answer ans;
   auto ping = get_json(ep, "/webapi/ping");
   if (!ping) return fail(ping.message());

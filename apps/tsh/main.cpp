@@ -15,15 +15,16 @@ using namespace tp::apps::tsh;
 
 namespace {
 
-const std::set<std::string> k_commands = {"login", "logout",     "status",   "ls",          "ssh",
-                                          "scp",   "config",     "version",  "known-hosts", "help",
-                                          "play",  "recordings", "sessions", "join"};
+const std::set<std::string> k_commands = {
+    "login",       "logout", "status", "ls",         "ssh",      "scp",  "config",  "version",
+    "known-hosts", "help",   "play",   "recordings", "sessions", "join", "clusters"};
 
 // `tsh [flags] root@luna cmd` is `tsh ssh`: insert the command name where the first
 // word that is not a flag (or a flag's value) stands, when it is no known command.
 std::vector<std::string> with_implicit_ssh(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
-  static const std::set<std::string> takes_value = {"--proxy", "--user", "-l", "--login"};
+  static const std::set<std::string> takes_value = {"--proxy", "--user", "-l", "--login",
+                                                    "--cluster"};
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") return args;
@@ -40,6 +41,8 @@ std::vector<std::string> with_implicit_ssh(int argc, char** argv) {
 void add_global_flags(CLI::App* app, global_flags& g) {
   app->add_option("--proxy", g.proxy, "Proxy address, host[:port] (default port 3080)");
   app->add_option("--user", g.user, "Teleport user name (default: the local user)");
+  app->add_option("--cluster", g.cluster,
+                  "A trusted (leaf) cluster to reach through this proxy (see tsh clusters)");
   app->add_flag("--insecure", g.insecure,
                 "Do not verify the proxy's TLS certificate (self-signed test proxies only)");
   app->add_flag("-d,--debug", g.debug, "Verbose output");
@@ -136,6 +139,10 @@ int main(int argc, char** argv) {
   auto* join = app.add_subcommand("join", "Join a session in progress (see tsh sessions ls)");
   join->add_option("session", join_sid, "Session ID")->required();
   on(join, [&] { return cmd_join(g, join_sid); });
+
+  on(app.add_subcommand("clusters",
+                        "List this cluster and the trusted clusters reached through it"),
+     [&] { return cmd_clusters(g); });
 
   on(app.add_subcommand("version", "Print the version"), [] {
     std::cout << "Teleport v" << tp::apps::version << " (teleport-cpp)\n";

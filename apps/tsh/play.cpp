@@ -50,7 +50,7 @@ result<std::vector<json>> fetch_events(const global_flags& g, const std::string&
                                        const std::string& what) {
   auto s = open_session(g);
   if (!s) return s.err();
-  return proxy_events(*s, subsystem, what);
+  return proxy_events(*s, s->subsystem(subsystem), what);
 }
 
 std::string field(const json& e, const char* key) {
@@ -94,7 +94,8 @@ int cmd_play(const global_flags& g, const play_flags& f) {
   } else {
     auto s = open_session(g);
     if (!s) return fail(s.message());
-    auto out = proxy_query(*s, "tp-play:" + f.target, "play session " + f.target, k_max_answer);
+    auto out = proxy_query(*s, s->subsystem("tp-play:" + f.target), "play session " + f.target,
+                           k_max_answer);
     if (!out) return fail(out.message());
     rec = parse_play_answer(*out);
   }

@@ -59,7 +59,7 @@ ssh_identity session::identity() const {
 }
 
 proxy_hop session::hop() const {
-  return {prof.ssh_host(), prof.ssh_port()};
+  return {prof.ssh_host(), prof.ssh_port(), cluster};
 }
 
 std::string session::proxy_login() const {
@@ -99,6 +99,15 @@ result<session> open_session(const global_flags& g) {
                       "): run tsh login");
   }
   s.cert = std::move(*cert);
+  std::string cluster = g.cluster;
+  if (cluster.empty()) {
+    if (const char* env = std::getenv("TELEPORT_CLUSTER"); env) cluster = env;
+  }
+  if (!cluster.empty() && cluster != s.prof.cluster) {
+    if (!is_safe_host_token(cluster))
+      return make_error("--cluster: \"" + cluster + "\" is not a cluster name");
+    s.cluster = std::move(cluster);
+  }
   return s;
 }
 
@@ -147,15 +156,19 @@ result<std::vector<nlohmann::json>> proxy_events(const session& s, const std::st
 }
 
 result<std::vector<node_info>> fetch_nodes(const session& s) {
-  auto out = proxy_query(s, "tp-nodes", "list the nodes", k_max_node_list);
+  auto out = proxy_query(s, s.subsystem("tp-nodes"),
+                         s.cluster.empty() ? "list the nodes" : "list the nodes of " + s.cluster,
+                         k_max_node_list);
   if (!out) return out.err();
   return parse_nodes(*out);
 }
 
 status pin_nodes(const session& s, const std::vector<node_info>& nodes) {
   std::vector<std::string> lines;
-  for (const auto& n : nodes) lines.push_back(node_entry(s.prof.name(), s.prof.cluster, n));
-  return replace_entries(known_hosts_path(), s.prof.name(), "node", lines);
+  const std::string kind = s.cluster.empty() ? "node" : "node@" + s.cluster;
+  for (const auto& n : nodes)
+    lines.push_back(node_entry(s.prof.name(), s.target_cluster(), n, kind));
+  return replace_entries(known_hosts_path(), s.prof.name(), kind, lines);
 }
 
 result<std::vector<node_info>> refresh_nodes(const session& s) {

@@ -19,9 +19,10 @@ namespace tp::apps::tsh {
 
 // Flags every command accepts (before or after the command name).
 struct global_flags {
-  std::string proxy;  // host[:port]; else $TELEPORT_PROXY; else the current profile
-  std::string user;   // Teleport user; else $TELEPORT_USER; else the local user
-  std::string login;  // OS login on nodes; else the local user
+  std::string proxy;    // host[:port]; else $TELEPORT_PROXY; else the current profile
+  std::string user;     // Teleport user; else $TELEPORT_USER; else the local user
+  std::string login;    // OS login on nodes; else the local user
+  std::string cluster;  // --cluster / $TELEPORT_CLUSTER: a leaf cluster; "" = the proxy's own
   bool insecure = false;
   bool debug = false;
 };
@@ -30,6 +31,14 @@ struct session {
   profile prof;
   key_paths keys;
   transport::ssh_certificate cert;
+  std::string cluster;  // the leaf cluster commands address; "" = the proxy's own
+
+  // The cluster node names are qualified with (luna.<cluster>).
+  const std::string& target_cluster() const { return cluster.empty() ? prof.cluster : cluster; }
+  // A subsystem addressed to the target cluster ("tp-nodes" or "tp-nodes@east").
+  std::string subsystem(const std::string& name) const {
+    return cluster.empty() ? name : name + "@" + cluster;
+  }
 
   ssh_identity identity() const;
   proxy_hop hop() const;

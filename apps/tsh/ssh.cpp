@@ -81,7 +81,7 @@ int cmd_ssh(const global_flags& g, const ssh_flags& f) {
     targets = select_nodes(nodes, *sel);
     if (targets.empty()) return fail("no nodes match " + t.host);
   } else {
-    auto n = find_node(nodes, t.host, s.prof.cluster);
+    auto n = find_node(nodes, t.host, s.target_cluster());
     const auto rec = std::find_if(nodes.begin(), nodes.end(),
                                   [](const node_info& x) { return x.recording_proxy; });
     if (n) {
@@ -159,7 +159,7 @@ int cmd_scp(const global_flags& g, const scp_flags& f) {
       continue;
     }
     const target t = split_target(op.substr(0, colon));
-    auto n = find_node(nodes, t.host, s.prof.cluster);
+    auto n = find_node(nodes, t.host, s.target_cluster());
     if (!n) return fail(n.message());
     remote_ids.insert(n->id);
     recording_proxy = recording_proxy || n->recording_proxy;
@@ -191,7 +191,7 @@ int cmd_join(const global_flags& g, const std::string& sid) {
   auto ready = prepare(g);
   if (!ready) return fail(ready.message());
   const auto& [s, nodes] = *ready;
-  auto live = proxy_events(s, "tp-sessions", "list the active sessions");
+  auto live = proxy_events(s, s.subsystem("tp-sessions"), "list the active sessions");
   if (!live) return fail(live.message());
   std::string server_id;
   for (const auto& e : *live) {

@@ -188,7 +188,9 @@ std::string proxy_command(const ssh_identity& id, const proxy_hop& proxy,
       cmd += double_percent(shell_quote(argv[i]));
     }
   }
-  return cmd + " -s proxy:%h:%p";
+  // The cluster name is the proxy's to check (a DNS-safe token; see is_safe_host_token).
+  return cmd + " -s proxy:%h:%p" +
+         (proxy.cluster.empty() ? "" : "@" + double_percent(shell_quote(proxy.cluster)));
 }
 
 std::vector<std::string> node_options(const ssh_identity& id, const proxy_hop& proxy,

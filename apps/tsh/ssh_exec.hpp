@@ -30,6 +30,7 @@ struct ssh_identity {
 struct proxy_hop {
   std::string host;
   std::uint16_t port = 3023;
+  std::string cluster;  // a leaf (trusted) cluster reached through this proxy; "" = its own
 };
 
 // A file name as the value of an ssh option: '%' doubled (ssh expands tokens in file

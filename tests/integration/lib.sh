@@ -144,3 +144,33 @@ CONF
   wait_for 10 grep -q "Server listening on 127.0.0.1 port $port" "$WORK/$name.log" ||
     fail "$name did not start"
 }
+
+# web_signup <web url> <user> <login> <password>: `tctl users add` (tctl must be a
+# function of the test), then the signup through the web API with a TOTP code.
+# Sets SIGNUP_SECRET (the user's TOTP secret) and SIGNUP_STEP (the 30 s step used).
+web_signup() {
+  local web="$1" user="$2" login="$3" pass="$4" url token code
+  url="$(tctl users add "$user" "$login")" || fail "tctl users add $user"
+  token="$(grep -o '/web/newuser/[A-Za-z0-9_-]*' <<<"$url" | head -n 1 | cut -d/ -f4)"
+  [ -n "$token" ] || fail "no signup URL in: $url"
+  curl -sk -o "$WORK/invite-$user.json" "$web/v1/webapi/users/invites/$token" || fail "GET invite"
+  SIGNUP_SECRET="$(python3 -c 'import json,sys,urllib.parse
+u = urllib.parse.urlparse(json.load(open(sys.argv[1]))["otp_uri"])
+print(urllib.parse.parse_qs(u.query)["secret"][0])' "$WORK/invite-$user.json")" ||
+    fail "invite for $user: $(cat "$WORK/invite-$user.json")"
+  SIGNUP_STEP=$(($(date +%s) / 30))
+  code="$(curl -sk -o "$WORK/signup-$user.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data "{\"invite_token\": \"$token\", \"pass\": \"$pass\", \"second_factor_token\": \"$(oathtool --totp -b "$SIGNUP_SECRET")\"}" \
+    "$web/v1/webapi/users")"
+  [ "$code" = 200 ] || fail "signup of $user answered $code: $(cat "$WORK/signup-$user.json")"
+}
+
+# fresh_otp <secret> <step>: a code of a 30 s step after <step> (a used code, or any
+# earlier one, is refused), waiting for the next step when needed (at most 32 s).
+fresh_otp() {
+  for _ in $(seq 1 320); do
+    if [ $(($(date +%s) / 30)) -gt "$2" ]; then oathtool --totp -b "$1"; return 0; fi
+    sleep 0.1
+  done
+  fail "the clock did not reach the next TOTP step"
+}

@@ -161,15 +161,6 @@ EVE_SECRET="$SIGNUP_SECRET" EVE_STEP="$SIGNUP_STEP"
 assert_contains "$(tctl users ls)" "joe" "tctl users ls after signup"
 pass "signup through the web API with an invite token and a TOTP code"
 
-# fresh_otp <secret> <step>: a code of a 30 s step after <step> (a used code, or any
-# earlier one, is refused), waiting for the next step when needed (at most 31 s).
-fresh_otp() {
-  for _ in $(seq 1 320); do
-    if [ $(($(date +%s) / 30)) -gt "$2" ]; then oathtool --totp -b "$1"; return 0; fi
-    sleep 0.1
-  done
-  fail "the clock did not reach the next TOTP step"
-}
 # certs <user> <password> <otp>: HTTP status of a login API call (body in $WORK/certs.json).
 ssh-keygen -q -t ed25519 -N '' -C '' -f "$WORK/probe"
 certs() {

@@ -17,6 +17,7 @@ export HOME="$WORK/home"
 mkdir -p "$HOME"
 AUTH_PORT="$(free_port)"; NODE_PORT="$(free_port)"; PROXY_PORT="$(free_port)"
 WEB_PORT="$(free_port)"
+TUNNEL_PORT="$(free_port)"
 tctl() { timeout 20 "$TP_BIN/tctl" -c "$WORK/tp.yaml" "$@"; }
 tsh() { timeout 60 "$TP_BIN/tsh" "$@"; }
 WEB="https://127.0.0.1:$WEB_PORT"
@@ -43,6 +44,7 @@ proxy_service:
   enabled: yes
   listen_addr: 127.0.0.1:$PROXY_PORT
   web_listen_addr: 127.0.0.1:$WEB_PORT
+  tunnel_listen_addr: 127.0.0.1:$TUNNEL_PORT
 YAML
 }
 write_config yes
@@ -54,18 +56,9 @@ cluster_user alice "$LOGIN"
 pass "auth, proxy and node are up with session_recording: proxy"
 
 # joe signs up now (web API, TOTP): his tsh login at the end needs the next TOTP step.
-url="$(tctl users add joe "$LOGIN")" || fail "tctl users add joe"
-token="$(grep -o '/web/newuser/[A-Za-z0-9_-]*' <<<"$url" | head -n 1 | cut -d/ -f4)"
-curl -sk -o "$WORK/invite.json" "$WEB/v1/webapi/users/invites/$token" || fail "GET invite"
-JOE_SECRET="$(python3 -c 'import json,sys,urllib.parse
-u = urllib.parse.urlparse(json.load(open(sys.argv[1]))["otp_uri"])
-print(urllib.parse.parse_qs(u.query)["secret"][0])' "$WORK/invite.json")" || fail "invite: $(cat "$WORK/invite.json")"
-JOE_STEP=$(($(date +%s) / 30))
 JOE_PASS="joe-pass-$RANDOM$RANDOM"
-code="$(curl -sk -o "$WORK/signup.json" -w '%{http_code}' -H 'Content-Type: application/json' \
-  --data "{\"invite_token\": \"$token\", \"pass\": \"$JOE_PASS\", \"second_factor_token\": \"$(oathtool --totp -b "$JOE_SECRET")\"}" \
-  "$WEB/v1/webapi/users")"
-[ "$code" = 200 ] || fail "signup of joe answered $code: $(cat "$WORK/signup.json")"
+web_signup "$WEB" joe "$LOGIN" "$JOE_PASS"
+JOE_SECRET="$SIGNUP_SECRET" JOE_STEP="$SIGNUP_STEP"
 
 # --- two OpenSSH servers trusting the cluster's user CA ---------------------------
 tctl auth export --type=user | awk '$1 == "cert-authority" {print $2, $3}' >"$WORK/trusted_user_ca"
@@ -196,8 +189,8 @@ assert_contains "$(cat "$WORK/noagent.err")" "needs your agent" "refusal without
 pass "without agent forwarding to the proxy the session is refused with a reason"
 
 # --- tsh: a registered node and an unregistered OpenSSH server ------------------------
-for _ in $(seq 1 320); do [ $(($(date +%s) / 30)) -gt "$JOE_STEP" ] && break; sleep 0.1; done
-(unset SSH_AUTH_SOCK; tsh_login "127.0.0.1:$WEB_PORT" joe "$JOE_PASS" "$(oathtool --totp -b "$JOE_SECRET")")
+JOE_OTP="$(fresh_otp "$JOE_SECRET" "$JOE_STEP")"
+(unset SSH_AUTH_SOCK; tsh_login "127.0.0.1:$WEB_PORT" joe "$JOE_PASS" "$JOE_OTP")
 # No agent of the user's: tsh gives the proxy a private one with only its key.
 out="$(SSH_AUTH_SOCK= tsh ssh "$LOGIN@pxnode" 'echo tsh-node-$((4*4))' </dev/null 2>"$WORK/tsh1.err")" ||
   fail "tsh ssh to the registered node through the recording proxy: $(cat "$WORK/tsh1.err")"

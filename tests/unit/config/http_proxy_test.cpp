@@ -47,3 +47,34 @@ TEST_CASE("http_proxy_from_env prefers HTTPS_PROXY", "[config][http_proxy]") {
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.message(), Catch::StartsWith("https_proxy: invalid proxy"));
 }
+
+TEST_CASE("NO_PROXY entries", "[config][http_proxy]") {
+  CHECK(no_proxy_matches("*", "anything", 1));
+  CHECK(no_proxy_matches("localhost,127.0.0.1", "127.0.0.1", 3024));
+  CHECK(no_proxy_matches(" example.com ", "EXAMPLE.com", 443));
+  CHECK(no_proxy_matches("example.com", "main.example.com", 443));
+  CHECK(no_proxy_matches(".example.com", "main.example.com", 443));
+  CHECK_FALSE(no_proxy_matches("example.com", "badexample.com", 443));
+  CHECK_FALSE(no_proxy_matches(".example.com", "example.org", 443));
+  CHECK(no_proxy_matches("main.test:3080", "main.test", 3080));
+  CHECK_FALSE(no_proxy_matches("main.test:3080", "main.test", 3024));
+  CHECK(no_proxy_matches("[::1]:3024", "::1", 3024));
+  CHECK(no_proxy_matches("[::1]", "::1", 1));
+  CHECK_FALSE(no_proxy_matches("", "main.test", 1));
+  CHECK_FALSE(no_proxy_matches(",,:bad,[::1", "main.test", 1));
+}
+
+TEST_CASE("http_proxy_for applies NO_PROXY", "[config][http_proxy]") {
+  auto env = +[](const char* name) -> const char* {
+    if (std::strcmp(name, "HTTPS_PROXY") == 0) return "http://127.0.0.1:3128";
+    if (std::strcmp(name, "no_proxy") == 0) return "internal.test";
+    return nullptr;
+  };
+  auto direct = http_proxy_for("db.internal.test", 3024, env);
+  REQUIRE(direct.ok());
+  CHECK_FALSE(direct->has_value());
+  auto proxied = http_proxy_for("main.test", 3024, env);
+  REQUIRE(proxied.ok());
+  REQUIRE(proxied->has_value());
+  CHECK((*proxied)->addr == address{"127.0.0.1", 3128});
+}

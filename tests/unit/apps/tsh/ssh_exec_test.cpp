@@ -29,7 +29,7 @@ TEST_CASE("ssh options pin the tsh identity and known_hosts") {
   CHECK(has("UserKnownHostsFile=/h/.tsh/known_hosts"));
   CHECK(has("StrictHostKeyChecking=yes"));
 
-  const auto argv = proxy_ssh_argv(id, {"proxy.example.com", 3023}, "root");
+  const auto argv = proxy_ssh_argv(id, {"proxy.example.com", 3023, ""}, "root");
   REQUIRE(argv.size() >= 5);
   CHECK(argv.front() == "ssh");
   CHECK(std::vector<std::string>(argv.end() - 5, argv.end()) ==
@@ -38,12 +38,12 @@ TEST_CASE("ssh options pin the tsh identity and known_hosts") {
 
 TEST_CASE("ProxyCommand keeps ssh's tokens live and escapes everything else") {
   const ssh_identity id{"/h/100% sure/k", "/h/100% sure/k-cert.pub", "/h/kh"};
-  const std::string pc = proxy_command(id, {"proxy.example.com", 3023});
+  const std::string pc = proxy_command(id, {"proxy.example.com", 3023, ""});
   CHECK(pc.rfind("ssh -F /dev/null ", 0) == 0);
   CHECK(pc.find(" -p 3023 -l %r proxy.example.com -s proxy:%h:%p") != std::string::npos);
   // Outer pass: %% -> %, shell: single quotes, inner ssh: "..." and %% -> %.
   CHECK(pc.find("'IdentityFile=\"/h/100%%%% sure/k\"'") != std::string::npos);
-  const auto opts = node_options(id, {"proxy.example.com", 3023});
+  const auto opts = node_options(id, {"proxy.example.com", 3023, ""});
   CHECK(opts.back() == "ProxyCommand=" + pc);
 }
 

@@ -1,4 +1,6 @@
-#include "apps/tsh/web_client.hpp"
+#include "transport/web_client.hpp"
+
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -6,15 +8,13 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
-#include "apps/version.hpp"
-#include "config/address.hpp"
-
-namespace tp::apps::tsh {
+namespace tp::transport {
 
 namespace net = boost::asio;
 namespace ssl = net::ssl;
@@ -23,6 +23,12 @@ using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
 namespace {
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  (void)net::ip::make_address(host, ec);
+  return !ec;
+}
 
 constexpr std::size_t k_max_body = 1 << 20;
 
@@ -80,7 +86,7 @@ result<web_response> exchange(deadline_runner& run, Stream& stream, tcp::socket&
   http::request<http::string_body> req{method == "POST" ? http::verb::post : http::verb::get,
                                        target_text, 11};
   req.set(http::field::host, ep.to_string());
-  req.set(http::field::user_agent, std::string("tsh/") + apps::version);
+  req.set(http::field::user_agent, ep.user_agent);
   req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");
   if (!json_body.empty() || method == "POST") {
@@ -116,7 +122,8 @@ result<web_response> exchange(deadline_runner& run, Stream& stream, tcp::socket&
 }  // namespace
 
 std::string web_endpoint::to_string() const {
-  return config::address{host, port}.to_string();
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                             : host + ":" + std::to_string(port);
 }
 
 result<web_response> web_request(const web_endpoint& ep, std::string_view method,
@@ -126,15 +133,18 @@ result<web_response> web_request(const web_endpoint& ep, std::string_view method
     deadline_runner run(ioc, ep.timeout);
     tcp::resolver resolver(ioc);
     tcp::resolver::results_type endpoints;
-    auto ec = run.run(
-        [&](auto h) {
-          resolver.async_resolve(ep.host, std::to_string(ep.port),
-                                 [&endpoints, h](error_code e, tcp::resolver::results_type r) {
-                                   endpoints = std::move(r);
-                                   h(e);
-                                 });
-        },
-        [&] { resolver.cancel(); });
+    error_code ec;
+    // Through a CONNECT proxy the name is the proxy's to resolve.
+    if (!ep.via)
+      ec = run.run(
+          [&](auto h) {
+            resolver.async_resolve(ep.host, std::to_string(ep.port),
+                                   [&endpoints, h](error_code e, tcp::resolver::results_type r) {
+                                     endpoints = std::move(r);
+                                     h(e);
+                                   });
+          },
+          [&] { resolver.cancel(); });
     if (ec) return unreachable(ep, ec);
 
     ssl::context ctx(ssl::context::tls_client);
@@ -151,12 +161,24 @@ result<web_response> web_request(const web_endpoint& ep, std::string_view method
       error_code ignored;
       sock.cancel(ignored);
     };
-    ec = run.run([&](auto h) { net::async_connect(sock, endpoints, h); }, cancel);
-    if (ec) return unreachable(ep, ec);
+    if (ep.via) {
+      // CONNECT is a short blocking exchange, bounded by the same per-step timeout.
+      auto fd = dial_tcp(ep.host, ep.port, ep.timeout, ep.via);
+      if (!fd)
+        return make_error("cannot reach the proxy at " + ep.to_string() + ": " + fd.message());
+      sockaddr_storage local{};
+      socklen_t len = sizeof local;
+      ::getsockname(fd->get(), reinterpret_cast<sockaddr*>(&local), &len);
+      sock.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd->release(), ec);
+      if (ec) return unreachable(ep, ec);
+    } else {
+      ec = run.run([&](auto h) { net::async_connect(sock, endpoints, h); }, cancel);
+      if (ec) return unreachable(ep, ec);
+    }
     if (!ep.tls) return exchange(run, sock, sock, ep, method, target, json_body);
 
     SSL* native = tls.native_handle();
-    const bool ip = config::is_ip_literal(ep.host);
+    const bool ip = is_ip_literal(ep.host);
     if (!ip) SSL_set_tlsext_host_name(native, ep.host.c_str());
     if (!ep.insecure) {
       X509_VERIFY_PARAM* param = SSL_get0_param(native);
@@ -247,4 +269,4 @@ result<nlohmann::json> post_json(const web_endpoint& ep, std::string_view target
   return as_json(ep, target, web_request(ep, "POST", target, body.dump()));
 }
 
-}  // namespace tp::apps::tsh
+}  // namespace tp::transport

@@ -1,0 +1,275 @@
+// The reverse tunnel end to end on loopback: a leaf's tunnel client dials the
+// root's tunnel listener, and the root reaches a "node" (an echo server) of the
+// leaf through it. Also what must be refused.
+#include "actors/proxy/tunnel_server.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <ctime>
+#include <thread>
+
+#include "transport/ssh_cert.hpp"
+#include "transport/ssh_private_key.hpp"
+#include "transport/ssh_reactor.hpp"
+#include "transport/ssh_server.hpp"
+#include "transport/ssh_tunnel_client.hpp"
+#include "transport/tcp_dial.hpp"
+
+using namespace tp;
+using namespace tp::actors;
+using namespace std::chrono_literals;
+
+namespace {
+
+transport::key_pair make_key() {
+  auto k = transport::key_pair::generate(transport::key_type::ed25519);
+  REQUIRE(k);
+  return *k;
+}
+
+std::string host_cert(const transport::key_pair& ca, const transport::key_pair& host,
+                      const std::string& name) {
+  transport::cert_template t;
+  t.key = host.pub();
+  t.kind = transport::cert_type::host;
+  t.key_id = name;
+  t.principals = {name};
+  const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+  t.valid_after = now - 60;
+  t.valid_before = now + 3600;
+  auto blob = transport::sign_certificate(t, ca);
+  REQUIRE(blob);
+  auto line = transport::certificate_line(*blob);
+  REQUIRE(line);
+  return *line;
+}
+
+// Accepts one connection and echoes it until EOF.
+struct echo_server {
+  int fd = -1;
+  std::uint16_t port = 0;
+  std::thread th;
+  echo_server() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    th = std::thread([this] {
+      const int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      for (;;) {
+        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        (void)::send(c, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+      }
+      ::close(c);
+    });
+  }
+  ~echo_server() {
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+    if (th.joinable()) th.join();
+  }
+};
+
+struct root_side {
+  transport::key_pair ca = make_key();
+  transport::key_pair key = make_key();
+  std::shared_ptr<tunnel_registry> registry = std::make_shared<tunnel_registry>();
+  std::shared_ptr<trusted_leaves> leaves = std::make_shared<trusted_leaves>();
+  std::unique_ptr<transport::ssh_reactor> reactor;
+  std::unique_ptr<transport::ssh_server> server;
+
+  root_side() {
+    auto r = transport::ssh_reactor::start({1, "tp-test"});
+    REQUIRE(r);
+    reactor = std::move(*r);
+    transport::ssh_server_options o;
+    o.host_keys = {key};
+    auto s = transport::ssh_server::start(
+        *reactor, o, make_tunnel_handler(registry, leaves, host_cert(ca, key, "root-proxy")));
+    REQUIRE(s);
+    server = std::move(*s);
+  }
+  ~root_side() {
+    server->stop();
+    server.reset();
+    reactor.reset();
+  }
+};
+
+struct leaf_side {
+  transport::key_pair ca = make_key();
+  transport::key_pair key = make_key();
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ready{false};
+  std::string ended;
+  std::thread th;
+
+  void run(std::uint16_t root_port, const std::string& name, const transport::key_pair& root_ca,
+           const transport::key_pair* signer = nullptr) {
+    transport::tunnel_client_options o;
+    auto fd = transport::dial_tcp("127.0.0.1", root_port, 5s);
+    REQUIRE(fd);
+    o.fd = fd->release();
+    o.user = name;
+    o.private_key = transport::encode_openssh_private_key(key);
+    o.certificate = host_cert(signer ? *signer : ca, key, "leaf-proxy");
+    o.heartbeat = 200ms;
+    const std::string root_ca_blob = root_ca.pub().blob();
+    o.check_server = [root_ca_blob](const std::string& line, const std::string& key_blob) {
+      auto cert = transport::parse_certificate_line(line);
+      if (!cert) return status(cert.err());
+      transport::verify_options v;
+      v.trusted_ca_blobs = {root_ca_blob};
+      v.expected_kind = transport::cert_type::host;
+      if (auto st = transport::verify_certificate(*cert, v); !st) return st;
+      return cert->key.blob() == key_blob ? status{} : status(make_error("key mismatch"));
+    };
+    o.dial = [](const std::string& host, std::uint16_t port) -> result<int> {
+      if (host != "127.0.0.1") return make_error("no node " + host);
+      auto s = transport::dial_tcp(host, port, 5s);
+      if (!s) return s.err();
+      return s->release();
+    };
+    o.heartbeat_payload = [] { return std::string("{\"nodes\":1}"); };
+    o.on_ready = [this] { ready = true; };
+    o.stop = &stop;
+    th = std::thread([this, o = std::move(o)]() mutable {
+      ended = transport::run_tunnel_client(std::move(o)).message();
+    });
+  }
+  void finish() {
+    stop = true;
+    if (th.joinable()) th.join();
+  }
+  ~leaf_side() { finish(); }
+};
+
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds limit = 10s) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (p()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return p();
+}
+
+bool online(const tunnel_registry& r, const std::string& cluster) {
+  for (const auto& t : r.list({cluster})) {
+    if (t.cluster == cluster) return t.online;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("reverse tunnel: the root reaches a leaf's node through it", "[tunnel]") {
+  root_side root;
+  leaf_side leaf;
+  root.leaves->replace({{"east", {leaf.ca.pub().blob()}}});
+  echo_server node;
+
+  auto before = root.registry->dial("east", "127.0.0.1", node.port);
+  REQUIRE_FALSE(before);
+  CHECK(before.message() == "cluster east is offline");
+
+  leaf.run(root.server->port(), "east", root.ca);
+  REQUIRE(eventually([&] { return leaf.ready.load() && online(*root.registry, "east"); }));
+
+  auto fd = root.registry->dial("east", "127.0.0.1", node.port);
+  REQUIRE(fd);
+  const std::string ping = "ping through the tunnel";
+  REQUIRE(::send(fd->get(), ping.data(), ping.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(ping.size()));
+  std::string got;
+  char buf[256];
+  while (got.size() < ping.size()) {
+    const ssize_t n = ::recv(fd->get(), buf, sizeof buf, 0);
+    REQUIRE(n > 0);
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  CHECK(got == ping);
+
+  // Heartbeats carry the leaf's payload.
+  REQUIRE(eventually([&] {
+    auto l = root.registry->list({"east"});
+    return !l.empty() && l.front().info == "{\"nodes\":1}";
+  }));
+
+  // The leaf goes away: the root sees it offline and says so on a dial.
+  leaf.finish();
+  CHECK(leaf.ended == "stopped");
+  REQUIRE(eventually([&] { return !online(*root.registry, "east"); }));
+  auto after = root.registry->dial("east", "127.0.0.1", node.port);
+  REQUIRE_FALSE(after);
+  CHECK(after.message() == "cluster east is offline");
+  auto listed = root.registry->list({"east"});
+  REQUIRE(listed.size() == 1);
+  CHECK_FALSE(listed.front().online);
+  CHECK(listed.front().last_heartbeat_unix > 0);
+}
+
+TEST_CASE("reverse tunnel: untrusted clusters and certificates are refused", "[tunnel]") {
+  root_side root;
+  leaf_side leaf;
+  root.leaves->replace({{"east", {leaf.ca.pub().blob()}}});
+
+  SECTION("a cluster the root does not trust") {
+    leaf.run(root.server->port(), "west", root.ca);
+  }
+  SECTION("a host certificate from another CA") {
+    auto other = make_key();
+    leaf.run(root.server->port(), "east", root.ca, &other);
+  }
+  leaf.th.join();
+  CHECK_THAT(leaf.ended, Catch::Contains("refused this cluster's host certificate"));
+  CHECK_FALSE(leaf.ready);
+  CHECK_FALSE(online(*root.registry, "east"));
+}
+
+TEST_CASE("reverse tunnel: the leaf refuses a root proxy its CA did not vouch for", "[tunnel]") {
+  root_side root;
+  leaf_side leaf;
+  root.leaves->replace({{"east", {leaf.ca.pub().blob()}}});
+  auto impostor_ca = make_key();
+  leaf.run(root.server->port(), "east", impostor_ca);
+  leaf.th.join();
+  CHECK_THAT(leaf.ended, Catch::Contains("the root proxy is not who it should be"));
+  CHECK_FALSE(leaf.ready);
+}
+
+TEST_CASE("reverse tunnel: a cluster no longer trusted is disconnected", "[tunnel]") {
+  root_side root;
+  leaf_side leaf;
+  root.leaves->replace({{"east", {leaf.ca.pub().blob()}}});
+  leaf.run(root.server->port(), "east", root.ca);
+  REQUIRE(eventually([&] { return online(*root.registry, "east"); }));
+  root.leaves->replace({});
+  root.registry->sweep({});
+  REQUIRE(eventually([&] { return !online(*root.registry, "east"); }));
+  leaf.th.join();
+  CHECK_FALSE(leaf.ended.empty());
+}
+
+TEST_CASE("trusted_leaves: lookups by cluster name", "[tunnel]") {
+  trusted_leaves l;
+  CHECK(l.host_cas_of("east").empty());
+  l.replace({{"east", {"A", "B"}}, {"west", {"C"}}});
+  CHECK(l.host_cas_of("east") == std::vector<std::string>{"A", "B"});
+  CHECK(l.names() == std::vector<std::string>{"east", "west"});
+  l.replace({});
+  CHECK(l.names().empty());
+}
