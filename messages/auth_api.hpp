@@ -212,6 +212,27 @@ struct validate_trusted_cluster_request {
   bool operator==(const validate_trusted_cluster_request&) const = default;
 };
 
+// A root proxy's reverse tunnels, reported on every refresh: JSON objects
+// {"cluster", "status": "online"|"offline", "last_heartbeat": unix s, "remote"}.
+struct report_tunnels_request {
+  std::vector<std::string> tunnels;
+  bool operator==(const report_tunnels_request&) const = default;
+};
+
+// `tctl get remote_clusters`: the leaf clusters this cluster trusts with their tunnels'
+// state as the proxies last reported it; the reply's lines are JSON objects.
+struct remote_clusters_request {
+  std::string name;  // "" = all
+  bool operator==(const remote_clusters_request&) const = default;
+};
+
+// `tctl rm remote_cluster/<name>`: forget a leaf cluster (its host CA); its tunnel is
+// refused from then on.
+struct delete_remote_cluster_request {
+  std::string name;
+  bool operator==(const delete_remote_cluster_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
@@ -220,7 +241,8 @@ using api_request =
                  delete_token_request, heartbeat_request, audit_event_request, signup_info_request,
                  complete_signup_request, ssh_login_request, audit_query_request,
                  audit_verify_request, session_chunk_request, recording_request,
-                 list_sessions_request, validate_trusted_cluster_request>;
+                 list_sessions_request, validate_trusted_cluster_request, report_tunnels_request,
+                 remote_clusters_request, delete_remote_cluster_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -429,6 +451,18 @@ struct reply_of<list_sessions_request> {
 template <>
 struct reply_of<validate_trusted_cluster_request> {
   using type = ca_keys;
+};
+template <>
+struct reply_of<report_tunnels_request> {
+  using type = ok_reply;
+};
+template <>
+struct reply_of<remote_clusters_request> {
+  using type = events_reply;
+};
+template <>
+struct reply_of<delete_remote_cluster_request> {
+  using type = ok_reply;
 };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;

@@ -460,6 +460,21 @@ typename Inspector::result_type inspect(Inspector& f, validate_trusted_cluster_r
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, report_tunnels_request& x) {
+  return f(caf::meta::type_name("report_tunnels_request"), x.tunnels);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remote_clusters_request& x) {
+  return f(caf::meta::type_name("remote_clusters_request"), x.name);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_remote_cluster_request& x) {
+  return f(caf::meta::type_name("delete_remote_cluster_request"), x.name);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, recording_reply& x) {
   return f(caf::meta::type_name("recording_reply"), x.data, x.total);
 }

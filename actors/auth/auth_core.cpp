@@ -335,6 +335,46 @@ struct auth_core::handlers {
     return out;
   }
 
+  // The leaves: clusters whose host CA we hold that we do not dial ourselves.
+  std::vector<std::string> leaf_clusters() {
+    auto names = remote_cluster_names(*core.db_, core.cas_.cluster_name, ca_type::host);
+    std::vector<std::string> out;
+    for (auto& n : names) {
+      if (!core.resources_.get(resource_kind::trusted_cluster, n)) out.push_back(std::move(n));
+    }
+    return out;
+  }
+
+  api_reply operator()(report_tunnels_request& r) {
+    if (auto st = core.remote_clusters_.report(who.name, r.tunnels, now); !st) {
+      return fail(api_errc::bad_parameter, st.message());
+    }
+    return ok_reply{};
+  }
+
+  api_reply operator()(remote_clusters_request& r) {
+    events_reply out;
+    for (const auto& c : core.remote_clusters_.list(leaf_clusters(), now, r.name)) {
+      out.events.push_back(c.dump());
+    }
+    if (!r.name.empty() && out.events.empty()) {
+      return fail(api_errc::not_found, "remote cluster \"" + r.name + "\" not found");
+    }
+    return out;
+  }
+
+  api_reply operator()(delete_remote_cluster_request& r) {
+    const auto leaves = leaf_clusters();
+    if (std::find(leaves.begin(), leaves.end(), r.name) == leaves.end()) {
+      return fail(api_errc::not_found, "remote cluster \"" + r.name + "\" not found");
+    }
+    if (auto st = remove_remote_cas(*core.db_, core.cas_.cluster_name, r.name); !st) {
+      return fail(api_errc::internal, st.message());
+    }
+    spdlog::info("remote cluster {} removed: its tunnel is refused from now on", r.name);
+    return ok_reply{};
+  }
+
   // Served by handle() through the audit store, before dispatch.
   api_reply operator()(audit_event_request&) { return audit_elsewhere(); }
   api_reply operator()(session_chunk_request&) { return audit_elsewhere(); }

@@ -12,6 +12,7 @@
 #include "actors/audit/audit_store.hpp"
 #include "actors/auth/ca_store.hpp"
 #include "actors/auth/credentials.hpp"
+#include "actors/auth/remote_clusters.hpp"
 #include "actors/auth/resource_store.hpp"
 #include "actors/auth/token_registry.hpp"
 #include "messages/auth_api.hpp"
@@ -90,6 +91,7 @@ class auth_core {
   std::shared_ptr<audit_store> audit_;
   std::function<void(nlohmann::json)> audit_sink_;
   login_limiter limiter_;
+  remote_clusters remote_clusters_;
 };
 
 }  // namespace tp::actors::auth

@@ -55,7 +55,10 @@ const char* request_name(const api_request& r) {
                                           "session_chunk",
                                           "recording",
                                           "list_sessions",
-                                          "validate_trusted_cluster"};
+                                          "validate_trusted_cluster",
+                                          "report_tunnels",
+                                          "remote_clusters",
+                                          "delete_remote_cluster"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }

@@ -40,6 +40,8 @@ struct rules {
   bool operator()(const ssh_login_request&) const { return who.has_role("proxy"); }
   // A leaf cluster's trust request arrives through the proxy's web API; the token decides.
   bool operator()(const validate_trusted_cluster_request&) const { return who.has_role("proxy"); }
+  // A root proxy reports the state of its leaf clusters' tunnels (tctl get rc).
+  bool operator()(const report_tunnels_request&) const { return who.has_role("proxy"); }
   bool operator()(const get_resources_request& r) const {
     if (!who.has_role("proxy") || r.with_secrets) return false;
     return r.kind == resource_kind::node || r.kind == resource_kind::user ||

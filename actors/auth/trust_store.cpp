@@ -81,15 +81,35 @@ tp::result<std::vector<cert_authority>> list_cas(persistence::backend& db) {
   return out;
 }
 
-std::vector<std::string> remote_ca_keys(persistence::backend& db, const std::string& own_cluster,
-                                        ca_type type) {
-  std::vector<std::string> out;
+namespace {
+
+std::vector<cert_authority> remote_cas(persistence::backend& db, const std::string& own_cluster,
+                                       ca_type type) {
+  std::vector<cert_authority> out;
   auto items = db.get_range("/authorities/" + std::string(to_string(type)) + "/");
   if (!items) return out;
   for (const auto& it : *items) {
     auto ca = messages::as_kind<cert_authority>(messages::parse_resource_json(it.value));
     if (!ca || ca->spec.cluster_name == own_cluster || ca->meta.name == own_cluster) continue;
-    for (const auto& k : ca->spec.checking_keys) out.push_back(k);
+    out.push_back(std::move(*ca));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> remote_cluster_names(persistence::backend& db,
+                                              const std::string& own_cluster, ca_type type) {
+  std::vector<std::string> out;
+  for (auto& ca : remote_cas(db, own_cluster, type)) out.push_back(std::move(ca.meta.name));
+  return out;
+}
+
+std::vector<std::string> remote_ca_keys(persistence::backend& db, const std::string& own_cluster,
+                                        ca_type type) {
+  std::vector<std::string> out;
+  for (const auto& ca : remote_cas(db, own_cluster, type)) {
+    for (const auto& k : ca.spec.checking_keys) out.push_back(k);
   }
   return out;
 }

@@ -34,6 +34,11 @@ tp::status remove_remote_cas(persistence::backend& db, const std::string& own_cl
 // Every stored CA record, this cluster's and remote ones, secrets included.
 tp::result<std::vector<messages::cert_authority>> list_cas(persistence::backend& db);
 
+// The names of the remote clusters that have a CA of `type` stored here.
+std::vector<std::string> remote_cluster_names(persistence::backend& db,
+                                              const std::string& own_cluster,
+                                              messages::ca_type type);
+
 // The checking keys of remote clusters' CAs of `type` (authorized_keys lines).
 std::vector<std::string> remote_ca_keys(persistence::backend& db, const std::string& own_cluster,
                                         messages::ca_type type);

@@ -17,6 +17,7 @@
 #include "actors/proxy/proxy_handler.hpp"
 #include "actors/proxy/proxy_queries.hpp"
 #include "actors/proxy/recording_forward.hpp"
+#include "actors/proxy/tunnel.hpp"
 #include "actors/proxy/tunnel_server.hpp"
 #include "actors/proxy/web_routes.hpp"
 #include "actors/proxy/web_tls.hpp"
@@ -121,6 +122,17 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
   for (const auto& [name, keys] : host_cas) leaf_names.push_back(name);
   fed.leaves->replace(std::move(host_cas));
   fed.tunnels->sweep(leaf_names);
+  // Auth shows them to tctl (tctl get remote_clusters).
+  messages::report_tunnels_request report;
+  for (const auto& t : fed.tunnels->list(leaf_names)) {
+    report.tunnels.push_back(nlohmann::json{
+        {"cluster", t.cluster},
+        {"status", t.online ? "online" : "offline"},
+        {"last_heartbeat", t.last_heartbeat_unix},
+        {"remote",
+         t.remote_address}}.dump());
+  }
+  if (auto r = st.client->call_as(std::move(report)); !r) return r.err();
 
   auto& links = *st.links;
   for (auto it = links.begin(); it != links.end();) {
@@ -327,8 +339,12 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   transport::ssh_server_options to = so;
   to.listen_address = cfg.proxy_service.tunnel_listen_addr.host;
   to.port = cfg.proxy_service.tunnel_listen_addr.port;
+  auto on_tunnel = [&sys, tunnels = fed.tunnels](const std::string& cluster, std::uint64_t tid) {
+    spawn_tunnel(sys, tunnels, cluster, tid);
+  };
   auto tunnel = transport::ssh_server::start(
-      *rt->reactor, to, make_tunnel_handler(fed.tunnels, fed.leaves, id->ssh_certificate));
+      *rt->reactor, to,
+      make_tunnel_handler(fed.tunnels, fed.leaves, id->ssh_certificate, std::move(on_tunnel)));
   if (!tunnel) {
     return fail("proxy_service.tunnel_listen_addr " +
                 cfg.proxy_service.tunnel_listen_addr.to_string() + ": " + tunnel.message());

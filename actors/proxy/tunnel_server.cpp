@@ -108,8 +108,11 @@ class tunnel_session : public session_handler {
 class tunnel_handler : public ssh_server_handler {
  public:
   tunnel_handler(std::shared_ptr<tunnel_registry> reg, std::shared_ptr<const trusted_leaves> leaves,
-                 std::string cert_line)
-      : reg_(std::move(reg)), leaves_(std::move(leaves)), cert_line_(std::move(cert_line)) {}
+                 std::string cert_line, tunnel_opened on_open)
+      : reg_(std::move(reg)),
+        leaves_(std::move(leaves)),
+        cert_line_(std::move(cert_line)),
+        on_open_(std::move(on_open)) {}
 
   status authorize(const auth_attempt& a) override {
     auto cert = parse_certificate(a.certificate_blob);
@@ -128,6 +131,7 @@ class tunnel_handler : public ssh_server_handler {
     const std::string remote = s.peer_address() + ":" + std::to_string(s.peer_port());
     spdlog::info("tunnel: cluster {} connected from {}", a.user, remote);
     reg_->add(a.user, s.weak_from_this(), &s.loop(), s.id(), remote);
+    if (on_open_) on_open_(a.user, s.id());
     return std::make_unique<tunnel_session>(reg_, a.user, s.id(), cert_line_);
   }
 
@@ -140,6 +144,7 @@ class tunnel_handler : public ssh_server_handler {
   std::shared_ptr<tunnel_registry> reg_;
   std::shared_ptr<const trusted_leaves> leaves_;
   std::string cert_line_;
+  tunnel_opened on_open_;
 };
 
 }  // namespace
@@ -255,22 +260,35 @@ std::vector<tunnel_status> tunnel_registry::list(const std::vector<std::string>&
 void tunnel_registry::sweep(const std::vector<std::string>& trusted) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [name, e] : tunnels_) {
-    const bool still_trusted = std::find(trusted.begin(), trusted.end(), name) != trusted.end();
-    if (!e.stale() && still_trusted) continue;
-    if (!e.loop) continue;
+    if (std::find(trusted.begin(), trusted.end(), name) != trusted.end() || !e.loop) continue;
     std::weak_ptr<server_session> w = e.session;
-    const std::string why = still_trusted ? "no heartbeat" : "the cluster is no longer trusted";
-    e.loop->post([w, why] {
-      if (auto s = w.lock()) s->disconnect(why);
+    e.loop->post([w] {
+      if (auto s = w.lock()) s->disconnect("the cluster is no longer trusted");
     });
   }
 }
 
+tunnel_registry::health tunnel_registry::police(const std::string& cluster, std::uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tunnels_.find(cluster);
+  if (it == tunnels_.end() || it->second.id != id || it->second.session.expired()) {
+    return health::gone;
+  }
+  if (!it->second.stale()) return health::alive;
+  std::weak_ptr<server_session> w = it->second.session;
+  if (it->second.loop) {
+    it->second.loop->post([w] {
+      if (auto s = w.lock()) s->disconnect("no heartbeat");
+    });
+  }
+  return health::stale;
+}
+
 std::shared_ptr<ssh_server_handler> make_tunnel_handler(
     std::shared_ptr<tunnel_registry> registry, std::shared_ptr<const trusted_leaves> leaves,
-    std::string host_cert_line) {
+    std::string host_cert_line, tunnel_opened on_open) {
   return std::make_shared<tunnel_handler>(std::move(registry), std::move(leaves),
-                                          std::move(host_cert_line));
+                                          std::move(host_cert_line), std::move(on_open));
 }
 
 }  // namespace tp::actors

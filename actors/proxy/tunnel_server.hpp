@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,9 +63,13 @@ class tunnel_registry {
                                         std::uint16_t port);
   // Every known tunnel; clusters in `known` without one are listed offline.
   std::vector<tunnel_status> list(const std::vector<std::string>& known) const;
-  // Disconnects tunnels silent for longer than tunnel_offline_after, and those of
-  // clusters no longer trusted.
+  // Disconnects the tunnels of clusters no longer trusted.
   void sweep(const std::vector<std::string>& trusted);
+
+  enum class health { alive, stale, gone };
+  // The `tunnel` actor's check of its tunnel: alive; stale (silent for longer than
+  // tunnel_offline_after: now disconnected); or gone (closed or replaced).
+  health police(const std::string& cluster, std::uint64_t id);
 
  private:
   struct entry {
@@ -82,10 +87,13 @@ class tunnel_registry {
   std::map<std::string, std::chrono::system_clock::time_point> last_seen_;  // after they left
 };
 
+// Called for each tunnel that authenticated (the proxy spawns its `tunnel` actor).
+using tunnel_opened = std::function<void(const std::string& cluster, std::uint64_t id)>;
+
 // The 3024 listener's policy. `host_cert_line`: the root proxy's own host certificate,
 // which the leaf checks against our host CA.
 std::shared_ptr<transport::ssh_server_handler> make_tunnel_handler(
     std::shared_ptr<tunnel_registry> registry, std::shared_ptr<const trusted_leaves> leaves,
-    std::string host_cert_line);
+    std::string host_cert_line, tunnel_opened on_open = {});
 
 }  // namespace tp::actors

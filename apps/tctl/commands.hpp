@@ -37,6 +37,10 @@ struct events_flags {
   std::string type;
   std::int64_t limit = 1000;
 };
+// remote_cluster / remote_clusters / rc [/name]: the leaf clusters and their tunnels.
+bool is_remote_cluster_ref(const std::string& ref);
+int cmd_get_remote_clusters(context& ctx, const std::string& ref, const std::string& format);
+int cmd_rm_remote_cluster(context& ctx, const std::string& ref);
 int cmd_get(context& ctx, const std::string& ref, bool with_secrets, const std::string& format,
             const events_flags& events);
 int cmd_create(context& ctx, const std::string& file, bool force);

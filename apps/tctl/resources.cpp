@@ -33,6 +33,7 @@ std::string describe(const resource& r) {
 int cmd_get(context& ctx, const std::string& ref, bool with_secrets, const std::string& format,
             const events_flags& events) {
   if (ref == "events") return cmd_events(ctx, events);
+  if (is_remote_cluster_ref(ref)) return cmd_get_remote_clusters(ctx, ref, format);
   auto parsed = parse_ref(ref);
   if (!parsed) return fail(parsed.message());
   if (format != "yaml" && format != "json") return fail("--format: use yaml or json");
@@ -63,6 +64,7 @@ int cmd_create(context& ctx, const std::string& file, bool force) {
 }
 
 int cmd_rm(context& ctx, const std::string& ref) {
+  if (is_remote_cluster_ref(ref)) return cmd_rm_remote_cluster(ctx, ref);
   auto parsed = parse_ref(ref);
   if (!parsed) return fail(parsed.message());
   if (parsed->second.empty()) return fail("name the resource to delete, e.g. user/joe");

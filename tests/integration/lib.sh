@@ -7,6 +7,8 @@ TEST_NAME="$(basename "$0" .sh)"
 WORK="$(mktemp -d "/tmp/tp-${TEST_NAME}.XXXXXX")"
 chmod 700 "$WORK"
 PIDS=()
+# Commands run after every process stopped (e.g. deleting a network namespace).
+CLEANUP_CMDS=()
 
 cleanup() {
   local rc=$?
@@ -17,6 +19,7 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
+  for cmd in "${CLEANUP_CMDS[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
   if [ $rc -ne 0 ]; then
     echo "--- $TEST_NAME failed; logs in $WORK:" >&2
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 40 "$f" >&2; }; done

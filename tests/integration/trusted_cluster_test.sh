@@ -156,7 +156,10 @@ wait_for 30 east_is online || fail "tsh clusters: $(tsh clusters 2>&1)"
 out="$(tsh clusters)"
 assert_contains "$out" "Cluster Name" "tsh clusters header"
 [ "$(status_of main)" = online ] || fail "main is not listed online: $out"
-pass "tsh clusters: main online, east online"
+rc_is() { mtctl get rc/east 2>/dev/null | grep -q "connection: $1"; }
+wait_for 20 rc_is online || fail "tctl get rc: $(mtctl get rc 2>&1)"
+assert_contains "$(mtctl get remote_clusters)" "last_heartbeat: \"$(date -u +%Y-%m-%d)" "tctl get rc: last heartbeat"
+pass "tsh clusters: main online, east online; tctl get rc on main shows the tunnel and its heartbeat"
 
 out="$(tsh --cluster=east ls)" || fail "tsh --cluster=east ls: $out"
 assert_contains "$out" "db1" "east's node"
@@ -218,6 +221,7 @@ pass "one way: east's users reach neither main's proxy routes nor main's nodes"
 # --- faults: east killed, main restarted ---------------------------------------------------
 kill -KILL "$EAST_PID"; wait_exit "$EAST_PID" 10
 wait_for 30 east_is offline || fail "east not offline 30 s after kill -9: $(tsh clusters 2>&1)"
+wait_for 20 rc_is offline || fail "tctl get rc after kill -9: $(mtctl get rc 2>&1)"
 out="$(tsh --cluster=east ssh "$LOGIN@db1" true </dev/null 2>&1)" && fail "ssh to an offline cluster worked"
 assert_contains "$out" "cluster east is offline" "ssh to an offline cluster"
 start_east --insecure
@@ -240,4 +244,19 @@ wait_for 40 east_is online || fail "east not online after enabling: $(tsh cluste
 etctl rm cluster/main >/dev/null || fail "tctl rm cluster/main"
 [ "$(east_cas)" = 2 ] || fail "tctl rm cluster/main kept main's CAs"
 wait_for 20 east_is offline || fail "east still online after tctl rm: $(tsh clusters 2>&1)"
-pass "enabled: false tears the tunnel down, enabling restores it, tctl rm removes trust and CAs"
+# TestTrustedClusters: the resource deleted and created again.
+etctl create "$(trusted_cluster main true "$DYN_TOKEN")" >/dev/null || fail "trust again after tctl rm"
+wait_for 40 east_is online || fail "east not online after recreating trust: $(tsh clusters 2>&1)"
+out="$(tsh --cluster=east ssh "$LOGIN@db1" 'echo recreated' </dev/null 2>&1)" || fail "ssh after recreating trust: $out"
+assert_contains "$out" "recreated" "ssh after recreating trust"
+pass "enabled: false tears the tunnel down, enabling restores it, tctl rm removes trust and CAs, creating it again works"
+
+# --- main forgets the leaf: tctl rm rc/east refuses its tunnel ---------------------------
+mtctl rm rc/east >/dev/null || fail "tctl rm rc/east"
+east_gone() { tsh clusters >/dev/null 2>&1 && [ -z "$(status_of east)" ]; }
+wait_for 20 east_gone || fail "east still listed after tctl rm rc/east: $(tsh clusters 2>&1)"
+out="$(mtctl get rc 2>&1)"
+assert_not_contains "$out" "name: east" "tctl get rc after tctl rm rc/east"
+grep -q "tunnel: refused east" "$WORK/main.log" || wait_for 20 grep -q "tunnel: refused east" "$WORK/main.log" ||
+  fail "main did not refuse east's tunnel after tctl rm rc/east"
+pass "tctl rm rc/east on main removes the leaf and refuses its tunnel"

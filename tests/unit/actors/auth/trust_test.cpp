@@ -5,6 +5,8 @@
 #include "actors/auth/auth_core.hpp"
 #include "actors/auth/trust_exchange.hpp"
 #include "actors/auth/trust_store.hpp"
+#include "actors/proxy/web_server.hpp"
+#include "actors/proxy/web_tls.hpp"
 #include "tests/unit/actors/test_support.hpp"
 
 using namespace tp;
@@ -206,4 +208,85 @@ TEST_CASE("trust: a leaf expecting another root name changes nothing on the root
   CHECK(main.ca_names() == std::vector<std::string>{"main/host", "main/user"});
   req.root_cluster_name = "main";
   CHECK(std::holds_alternative<ca_keys>(main.call(proxy, req)));
+}
+
+namespace {
+
+// A root proxy's web port that answers the trust exchange as the test says.
+struct fake_root {
+  test::temp_dir dir;
+  std::unique_ptr<actors::web_server> server;
+  actors::web_response answer;
+  std::string seen_body;
+
+  fake_root() {
+    config::teleport_config cfg;
+    cfg.global.data_dir = dir.path().string();
+    cfg.global.nodename = "main-proxy";
+    auto tls = actors::load_or_create_web_tls(cfg);
+    REQUIRE(tls);
+    actors::web_server_options o;
+    o.tls = std::move(*tls);
+    auto s = actors::web_server::start(o, [this](const actors::web_request& r) {
+      seen_body = r.body;
+      return r.target == std::string(trust_validate_path) ? answer
+                                                          : actors::web_response{404, "", ""};
+    });
+    REQUIRE(s);
+    server = std::move(*s);
+  }
+  trusted_cluster resource() const {
+    auto tc = trust_resource("main", true);
+    tc.spec.web_proxy_addr = "127.0.0.1:" + std::to_string(server->port());
+    return tc;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("trust: the root's answers are checked by the leaf", "[trust]") {
+  fake_root root;
+  const ca_keys own{"east", {"ssh-ed25519 AAAAuser"}, {"ssh-ed25519 AAAAhost"}, ""};
+  const trust_exchange_options insecure{true, std::chrono::milliseconds{5000}};
+  cluster real_main("main");
+  const auto good = to_json(real_main.core->public_cas()).dump();
+
+  SECTION("a self-signed root without --insecure") {
+    root.answer = {200, "application/json", good};
+    auto r = exchange_trust(root.resource(), own, {false, std::chrono::milliseconds{5000}});
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.message(),
+               Catch::StartsWith("the trusted cluster uses misconfigured HTTP/TLS certificate"));
+    CHECK(root.seen_body.empty());  // nothing was sent to an unverified server
+  }
+  SECTION("a good answer; the request carries our CAs, the token and the name we expect") {
+    root.answer = {200, "application/json", good};
+    auto r = exchange_trust(root.resource(), own, insecure);
+    REQUIRE(r);
+    CHECK(r->cluster_name == "main");
+    auto sent = parse_trust_request(root.seen_body);
+    REQUIRE(sent);
+    CHECK(sent->token == "secret-token-to-add-new-clusters");
+    CHECK(sent->cluster_name == "east");
+    CHECK(sent->root_cluster_name == "main");
+    CHECK(sent->host_ca_keys == own.host_ca_keys);
+  }
+  SECTION("refused tokens, broken and oversized answers") {
+    root.answer = {403, "application/json", R"({"error":{"message":"bad token"}})"};
+    CHECK_THAT(exchange_trust(root.resource(), own, insecure).message(),
+               Catch::Contains("refused the token: bad token"));
+    root.answer = {200, "application/json", "not json"};
+    CHECK_THAT(exchange_trust(root.resource(), own, insecure).message(),
+               Catch::Contains("not JSON"));
+    root.answer = {200, "application/json",
+                   R"({"cluster_name":"west","host_ca_keys":[],"user_ca_keys":[]})"};
+    CHECK_THAT(exchange_trust(root.resource(), own, insecure).message(),
+               Catch::Contains("must equal its cluster_name"));
+    root.answer = {200, "application/json",
+                   R"({"cluster_name":"main","host_ca_keys":["junk"],"user_ca_keys":["junk"]})"};
+    CHECK_FALSE(exchange_trust(root.resource(), own, insecure));
+    root.answer = {200, "application/json", std::string(2u << 20, ' ') + good};
+    CHECK_THAT(exchange_trust(root.resource(), own, insecure).message(),
+               Catch::Contains("larger than 1 MiB"));
+  }
 }

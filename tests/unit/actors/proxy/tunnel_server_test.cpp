@@ -3,6 +3,8 @@
 // leaf through it. Also what must be refused.
 #include "actors/proxy/tunnel_server.hpp"
 
+#include <caf/all.hpp>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 #include <ctime>
 #include <thread>
 
+#include "actors/proxy/cluster_link.hpp"
+#include "actors/proxy/node_directory.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_private_key.hpp"
 #include "transport/ssh_reactor.hpp"
@@ -91,20 +95,27 @@ struct root_side {
   std::unique_ptr<transport::ssh_reactor> reactor;
   std::unique_ptr<transport::ssh_server> server;
 
-  root_side() {
+  explicit root_side(std::uint16_t port = 0) {
     auto r = transport::ssh_reactor::start({1, "tp-test"});
     REQUIRE(r);
     reactor = std::move(*r);
+    start(port);
+  }
+  void start(std::uint16_t port) {
     transport::ssh_server_options o;
+    o.port = port;
     o.host_keys = {key};
     auto s = transport::ssh_server::start(
         *reactor, o, make_tunnel_handler(registry, leaves, host_cert(ca, key, "root-proxy")));
     REQUIRE(s);
     server = std::move(*s);
   }
-  ~root_side() {
-    server->stop();
+  void stop() {
+    if (server) server->stop();
     server.reset();
+  }
+  ~root_side() {
+    stop();
     reactor.reset();
   }
 };
@@ -272,4 +283,69 @@ TEST_CASE("trusted_leaves: lookups by cluster name", "[tunnel]") {
   CHECK(l.names() == std::vector<std::string>{"east", "west"});
   l.replace({});
   CHECK(l.names().empty());
+}
+
+TEST_CASE("trusted_cluster_link: dials, serves, reconnects after the root restarts, stops",
+          "[tunnel][cluster_link]") {
+  caf::actor_system_config cfg;
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  root_side root;
+  auto leaf_ca = make_key();
+  auto leaf_key = make_key();
+  root.leaves->replace({{"east", {leaf_ca.pub().blob()}}});
+  echo_server node;
+
+  auto ctx = std::make_shared<cluster_link_context>();
+  ctx->cluster_name = "east";
+  ctx->host_key = transport::encode_openssh_private_key(leaf_key);
+  ctx->host_cert = host_cert(leaf_ca, leaf_key, "leaf-proxy");
+  ctx->nodes = std::make_shared<node_directory>("east");
+  messages::node n;
+  n.meta.name = "node-id-1";
+  n.spec.hostname = "db1";
+  n.spec.addr = "127.0.0.1:" + std::to_string(node.port);
+  ctx->nodes->replace({n});
+
+  cluster_link_target t;
+  t.root = "main";
+  const auto port = root.server->port();
+  t.tunnel = {"127.0.0.1", port};
+  t.root_host_ca_blobs = {root.ca.pub().blob()};
+  auto link = spawn_cluster_link(sys, ctx, t);
+  REQUIRE(eventually([&] { return online(*root.registry, "east"); }));
+
+  // The root lists the leaf's nodes and reaches one by name.
+  auto listing = root.registry->dial("east", "@nodes", 0);
+  REQUIRE(listing);
+  std::string text;
+  char buf[4096];
+  for (ssize_t got; (got = ::recv(listing->get(), buf, sizeof buf, 0)) > 0;) {
+    text.append(buf, static_cast<std::size_t>(got));
+  }
+  CHECK_THAT(text, Catch::Contains("\"hostname\":\"db1\""));
+  auto fd = root.registry->dial("east", "db1", 0);
+  REQUIRE(fd);
+  REQUIRE(::send(fd->get(), "hi", 2, MSG_NOSIGNAL) == 2);
+  REQUIRE(::recv(fd->get(), buf, 2, MSG_WAITALL) == 2);
+  CHECK(std::string(buf, 2) == "hi");
+  auto unknown = root.registry->dial("east", "nope", 0);
+  REQUIRE(unknown);  // the stream opens; the leaf refuses it and closes
+  CHECK(::recv(unknown->get(), buf, sizeof buf, 0) <= 0);
+
+  // The root goes away and comes back on the same port: the link dials again by itself.
+  root.stop();
+  REQUIRE(eventually([&] { return !online(*root.registry, "east"); }));
+  root.start(port);
+  REQUIRE(eventually([&] { return online(*root.registry, "east"); }, std::chrono::seconds{20}));
+
+  // Shut down: the tunnel closes and the actor ends.
+  link.shutdown();
+  REQUIRE(eventually([&] { return !online(*root.registry, "east"); }));
+  caf::scoped_actor self{sys};
+  bool down = false;
+  self->monitor(link.actor);
+  self->receive([&](const caf::down_msg&) { down = true; },
+                caf::after(std::chrono::seconds{10}) >> [] {});
+  CHECK(down);
 }
