@@ -34,7 +34,7 @@ struct bridge {
   bool ch_eof = false;  // the root will send no more
   bool sock_eof = false;
   bool eof_sent = false;
-  bool watching = false;  // sock registered in the event for POLLIN
+  short watching = 0;  // the events sock is registered for (POLLIN, POLLOUT)
   bool done = false;
 };
 
@@ -68,7 +68,7 @@ struct client {
 
   void release(bridge& b) {
     if (b.watching) ssh_event_remove_fd(ev, b.sock);
-    b.watching = false;
+    b.watching = 0;
     if (b.sock >= 0) ::close(b.sock);
     b.sock = -1;
     if (b.ch) {
@@ -212,18 +212,17 @@ struct client {
     }
   }
 
-  void set_watch(bridge& b, bool on) {
-    if (b.sock < 0 || b.watching == on) return;
-    if (on) {
-      b.watching = ssh_event_add_fd(ev, b.sock, POLLIN, wake, nullptr) == SSH_OK;
-    } else {
-      ssh_event_remove_fd(ev, b.sock);
-      b.watching = false;
+  void set_watch(bridge& b, short events) {
+    if (b.sock < 0 || b.watching == events) return;
+    if (b.watching) ssh_event_remove_fd(ev, b.sock);
+    b.watching = 0;
+    if (events && ssh_event_add_fd(ev, b.sock, events, wake, nullptr) == SSH_OK) {
+      b.watching = events;
     }
   }
 
-  // Moves bytes both ways; true while something is waiting on a socket write.
-  bool pump(bridge& b) {
+  // Moves bytes both ways, then registers the socket for what it waits on.
+  void pump(bridge& b) {
     char buf[k_chunk];
     if (ssh_channel_is_closed(b.ch)) b.done = true;
     // Root -> socket.
@@ -284,9 +283,13 @@ struct client {
       b.eof_sent = true;
     }
     if (b.eof_sent && b.ch_eof && b.to_sock.empty()) b.done = true;
-    // Stop watching a socket whose data cannot go anywhere yet (no busy polling).
-    set_watch(b, !b.done && !b.sock_eof && b.to_ch.empty());
-    return !b.to_sock.empty() || !b.to_ch.empty();
+    // Readable only while its data can go somewhere; writable while data waits for it:
+    // the poll wakes for exactly what can make progress (no busy polling).
+    short events = 0;
+    if (!b.done && !b.sock_eof && b.to_ch.empty()) events |= POLLIN;
+    if (!b.done && !b.to_sock.empty()) events |= POLLOUT;
+    // (Data for the root that waits for its window wakes us through the session's socket.)
+    set_watch(b, events);
   }
 
   status beat(clock::time_point now) {
@@ -316,21 +319,18 @@ struct client {
 
   status run() {
     if (auto st = connect(); !st) return st;
-    bool busy = false;
     for (;;) {
       if (o.stop && o.stop->load()) return make_error("stopped");
       const auto now = clock::now();
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now).count();
       wait = std::clamp<long long>(wait, 0, 200);
-      if (busy) wait = std::min<long long>(wait, 5);
       ssh_event_dopoll(ev, static_cast<int>(wait));
       if (!ssh_is_connected(s) || (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
         return make_error(error_text("the tunnel connection ended"));
       }
       start_accepted();
-      busy = false;
       for (auto it = bridges.begin(); it != bridges.end();) {
-        busy = pump(*it) || busy;
+        pump(*it);
         if (it->done) {
           release(*it);
           it = bridges.erase(it);
