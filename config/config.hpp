@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,7 @@ struct global_config {
   std::vector<std::string> kex_algos;  // empty = defaults
   std::vector<std::string> mac_algos;  // empty = defaults
   bool insecure = false;               // --insecure: accept self-signed HTTPS of trusted clusters
+  std::optional<address> diag_addr;    // --diag-addr: /metrics, /healthz, /readyz over HTTP
 };
 
 struct u2f_config {

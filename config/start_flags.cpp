@@ -37,6 +37,9 @@ void add_start_flags(CLI::App& app, start_flags& f) {
   app.add_option("--labels", f.labels, "List of labels for this node");
   app.add_flag("--permit-user-env", f.permit_user_env,
                "Enables reading of ~/.tsh/environment when creating a session");
+  app.add_option("--diag-addr", f.diag_addr,
+                 "Start the diagnostic endpoint (/metrics, /healthz, /readyz) on this address, "
+                 "e.g. 127.0.0.1:3000");
 }
 
 namespace {
@@ -108,6 +111,15 @@ void apply_flags(const start_flags& f, teleport_config& cfg, origin_map& origins
     g.ca_pin.clear();
     for (const auto& p : f.ca_pins) g.ca_pin.emplace_back(trim(p));
     record(origins, "teleport.ca_pin", "--ca-pin");
+  }
+  if (f.diag_addr) {
+    auto a = parse_address(trim(*f.diag_addr), 0);
+    if (!a) {
+      flag_error("--diag-addr", a.message() + " (expected host:port, e.g. 127.0.0.1:3000)");
+    } else {
+      g.diag_addr = *a;
+      record(origins, "teleport.diag_addr", "--diag-addr");
+    }
   }
   if (f.listen_ip) {
     const std::string ip(trim(*f.listen_ip));

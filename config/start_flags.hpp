@@ -32,6 +32,7 @@ struct start_flags {
   std::optional<std::string> config_path;   // -c, --config; unset = /etc/teleport.yaml if it exists
   std::optional<std::string> labels;        // --labels  env=prod,kernel=[1h:"uname -r"]
   std::vector<std::string> ca_pins;         // --ca-pin (repeatable, or comma-separated)
+  std::optional<std::string> diag_addr;     // --diag-addr 127.0.0.1:3000
 };
 
 // Registers every flag of `teleport start` on `app` (usually the "start" subcommand),

@@ -1,5 +1,7 @@
 #include "actors/audit/audit_log.hpp"
 
+#include "actors/metrics/registry.hpp"
+
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
@@ -33,7 +35,17 @@ void flush(self_ptr self) {
   auto& st = self->state;
   st.flush_pending = false;
   if (!st.store->has_staged() && st.waiting.empty()) return;
+  static auto& latency = metrics::global().get_histogram(
+      "teleport_audit_commit_seconds",
+      "Time to make a batch of audit writes durable (write + fdatasync), s.");
+  static auto& failures = metrics::global().get_counter(
+      "teleport_audit_commit_failures_total", "Audit batches that could not be made durable.");
+  static auto& batches = metrics::global().get_counter(
+      "teleport_audit_commits_total", "Audit batches made durable (each acknowledges its writes).");
+  const auto t0 = std::chrono::steady_clock::now();
   const auto status = st.store->commit();
+  latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  (status ? batches : failures).inc();
   if (!status) spdlog::error("audit log: {}", status.message());
   const api_reply reply =
       status ? api_reply{ok_reply{}} : api_reply{api_error{api_errc::internal, status.message()}};

@@ -10,6 +10,7 @@
 #include "actors/auth/ca_sign.hpp"
 #include "actors/auth/trust_store.hpp"
 #include "actors/identity/secrets.hpp"
+#include "actors/metrics/registry.hpp"
 
 #include <spdlog/spdlog.h>
 #include "transport/x509_ca.hpp"
@@ -64,6 +65,13 @@ resource as_resource(const token_record& rec) {
   return t;
 }
 
+void count_certificate(const char* type) {
+  metrics::global()
+      .get_counter("teleport_certificates_issued_total", "SSH certificates signed, by type.",
+                   {{"type", type}})
+      .inc();
+}
+
 }  // namespace
 
 struct auth_core::handlers {
@@ -97,6 +105,7 @@ struct auth_core::handlers {
     std::optional<seconds> ttl;
     if (r.ttl_seconds != 0) ttl = seconds{r.ttl_seconds};
     auto cert = sign_user_certificate(core.cas_, *key, r.user, account.logins(), ttl, {}, now);
+    if (cert) count_certificate("user");
     if (!cert) return fail(api_errc::bad_parameter, cert.message());
     return certificate_reply{std::move(*cert)};
   }
@@ -110,6 +119,7 @@ struct auth_core::handlers {
     if (r.ttl_seconds < 0) return fail(api_errc::bad_parameter, "the TTL must be positive");
     if (r.ttl_seconds > 0) hr.ttl = seconds{r.ttl_seconds};
     auto cert = sign_host_certificate(core.cas_, *key, hr, now);
+    if (cert) count_certificate("host");
     if (!cert) return fail(api_errc::bad_parameter, cert.message());
     return certificate_reply{std::move(*cert)};
   }
@@ -309,6 +319,7 @@ struct auth_core::handlers {
     std::optional<seconds> ttl;
     if (r.ttl_seconds > 0) ttl = seconds{r.ttl_seconds};
     auto cert = sign_user_certificate(core.cas_, *key, r.user, account->logins(), ttl, {}, now);
+    if (cert) count_certificate("user");
     if (!cert) return fail(api_errc::bad_parameter, cert.message());
     return ssh_login_reply{
         r.user, std::move(*cert), core.cas_.cluster_name, {core.cas_.host.pub().authorized_key()}};
@@ -531,6 +542,7 @@ api_reply auth_core::join(const join_request& r, bool token_checked, sys_time no
   hr.nodename = r.nodename;
   hr.extra_principals = r.additional_principals;
   auto ssh_cert = sign_host_certificate(cas_, *ssh_key, hr, now);
+  if (ssh_cert) count_certificate("host");
   if (!ssh_cert) return fail(api_errc::bad_parameter, ssh_cert.message());
 
   // SANs: names the host may be dialed by; the identity itself is CN/O.

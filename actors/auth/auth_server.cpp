@@ -16,6 +16,7 @@
 #include "actors/auth/trust_exchange.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/identity/secrets.hpp"
+#include "actors/metrics/registry.hpp"
 #include "messages/api_codec.hpp"
 #include "messages/type_ids.hpp"
 
@@ -145,6 +146,13 @@ caf::result<api_reply> establish_trust(caf::stateful_actor<auth_server_state>* s
   return rp;
 }
 
+void count_request(const char* what, bool ok) {
+  metrics::global()
+      .get_counter("teleport_auth_requests_total", "Auth API requests served, by kind and outcome.",
+                   {{"request", what}, {"result", ok ? "ok" : "error"}})
+      .inc();
+}
+
 bool is_trust_request(const api_request& r) {
   auto* up = std::get_if<upsert_resource_request>(&r);
   auto* tc = up ? std::get_if<trusted_cluster>(&up->res) : nullptr;
@@ -189,6 +197,7 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
                                    std::holds_alternative<create_signup_request>(request);
 
         api_reply reply = self->state.core->handle(who, std::move(request));
+        count_request(what, !std::holds_alternative<api_error>(reply));
 
         if (auto* err = std::get_if<api_error>(&reply)) {
           spdlog::warn("auth API {} by {} refused: {}", what, who_text(who), describe(*err));
@@ -208,6 +217,11 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
             spdlog::info("{} {} ({}) is online at {}", beat->role, beat->server.spec.hostname,
                          beat->server.meta.name, beat->server.spec.addr);
           }
+          metrics::global()
+              .get_counter("teleport_heartbeats_received_total",
+                           "Heartbeats of nodes and proxies received by auth.",
+                           {{"role", beat->role}})
+              .inc();
           self->send(p, heartbeat_atom::value,
                      std::clamp<std::int64_t>(beat->ttl_seconds, 10, 3600));
         }

@@ -9,6 +9,7 @@
 #include "actors/host/heartbeat.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/node/label_command.hpp"
 #include "actors/node/node_handler.hpp"
 #include "actors/node/session.hpp"
@@ -38,7 +39,15 @@ std::string join(const std::vector<std::string>& v) {
 caf::behavior node_service(caf::event_based_actor* self, std::shared_ptr<ssh_runtime> rt,
                            std::vector<caf::actor> children) {
   for (auto& c : children) self->link_to(c);
-  self->attach_functor([rt] {
+  std::weak_ptr<ssh_runtime> weak = rt;
+  const auto gauge = metrics::global().add_gauge(
+      "teleport_ssh_connections", "SSH connections open, by service.", [weak] {
+        auto r = weak.lock();
+        const double n = r && r->server ? static_cast<double>(r->server->session_count()) : 0;
+        return std::vector<metrics::sample>{{{{"service", "node"}}, n}};
+      });
+  self->attach_functor([rt, gauge] {
+    metrics::global().remove_gauge(gauge);
     rt->server.reset();  // ~ssh_server stops every session
     spdlog::info("node service stopped");
   });
@@ -74,6 +83,9 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
       std::move(policy),
       [link](nlohmann::json event) { caf::anon_send(link, audit_atom::value, event_text(event)); },
       [&sys, link, settings](const std::string& sid) {
+        static auto& sessions = metrics::global().get_counter(
+            "teleport_sessions_total", "SSH sessions started, by service.", {{"service", "node"}});
+        sessions.inc();
         return spawn_session(sys, link, sid, settings->record_at_node.load());
       });
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "actors/process/data_dir.hpp"
+#include "actors/process/diag_server.hpp"
 #include "actors/process/service.hpp"
 #include "messages/type_ids.hpp"
 
@@ -85,8 +86,23 @@ int run_daemon(const config::teleport_config& cfg) {
     sys_cfg.set("scheduler.policy", caf::atom("sharing"));
     caf::actor_system sys{sys_cfg};
 
+    // Up before the roles, so /readyz answers "starting" while they come up.
+    std::unique_ptr<diag_server> diag;
+    if (cfg.global.diag_addr) {
+      auto d = diag_server::start(*cfg.global.diag_addr, roles);
+      if (!d) {
+        spdlog::error("{}", d.message());
+        exit_code = 1;
+      } else {
+        diag = std::move(*d);
+        spdlog::info("diagnostics on http://{}:{} (/metrics, /healthz, /readyz)",
+                     cfg.global.diag_addr->host, diag->port());
+      }
+    }
+
     std::vector<caf::actor> services;
     for (const auto& role : roles) {
+      if (exit_code != 0) break;
       auto svc = spawn_service(sys, role, cfg);
       if (!svc) {
         spdlog::error("{} service failed to start: {}", role, svc.message());
@@ -96,6 +112,7 @@ int run_daemon(const config::teleport_config& cfg) {
       services.push_back(std::move(*svc));
     }
     if (exit_code == 0) {
+      if (diag) diag->set_ready(true);
       spdlog::info("teleport started: roles {}, nodename {}, data_dir {}, pid {}", join(roles),
                    cfg.global.nodename, cfg.global.data_dir, ::getpid());
     }
@@ -122,6 +139,7 @@ int run_daemon(const config::teleport_config& cfg) {
             sig == SIGHUP ? "SIGHUP" : "SIGUSR2");
       }
     }
+    if (diag) diag->set_ready(false);
     for (auto& svc : services) caf::anon_send_exit(svc, caf::exit_reason::user_shutdown);
   }  // the actor system's destructor waits for every actor to finish
 

@@ -11,6 +11,7 @@
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "actors/host/outbound_proxy.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/node/session.hpp"
 #include "actors/proxy/auth_pool.hpp"
 #include "actors/proxy/cluster_link.hpp"
@@ -38,6 +39,8 @@ struct proxy_runtime {
   std::unique_ptr<transport::ssh_server> forward;  // recording proxy mode's endpoint
   std::unique_ptr<transport::ssh_server> tunnel;   // tunnel_listen_addr: leaves dial in
   std::unique_ptr<web_server> web;
+  std::shared_ptr<tunnel_registry> tunnels;  // the leaves' reverse tunnels
+  std::shared_ptr<trusted_leaves> leaves;
   ~proxy_runtime() {
     if (queries) queries->stop();
     if (probes) probes->stop();
@@ -206,7 +209,33 @@ caf::behavior cluster_watcher(caf::stateful_actor<watcher_state>* self,
 caf::behavior proxy_service(caf::event_based_actor* self, std::shared_ptr<proxy_runtime> rt,
                             std::vector<caf::actor> children) {
   for (auto& c : children) self->link_to(c);
-  self->attach_functor([rt] {
+  std::weak_ptr<proxy_runtime> weak = rt;
+  auto& reg = metrics::global();
+  const auto connections =
+      reg.add_gauge("teleport_ssh_connections", "SSH connections open, by service.", [weak] {
+        std::vector<metrics::sample> out;
+        if (auto r = weak.lock()) {
+          if (r->server)
+            out.push_back({{{"service", "proxy"}}, double(r->server->session_count())});
+          if (r->tunnel)
+            out.push_back({{{"service", "tunnel"}}, double(r->tunnel->session_count())});
+        }
+        return out;
+      });
+  const auto tunnels = reg.add_gauge(
+      "teleport_reverse_tunnels", "Leaf clusters' reverse tunnels: 1 for the state each is in.",
+      [weak] {
+        std::vector<metrics::sample> out;
+        auto r = weak.lock();
+        if (!r || !r->tunnels || !r->leaves) return out;
+        for (const auto& t : r->tunnels->list(r->leaves->names())) {
+          out.push_back({{{"cluster", t.cluster}, {"state", t.online ? "online" : "offline"}}, 1});
+        }
+        return out;
+      });
+  self->attach_functor([rt, connections, tunnels] {
+    metrics::global().remove_gauge(connections);
+    metrics::global().remove_gauge(tunnels);
     if (rt->queries) rt->queries->stop();
     if (rt->probes) rt->probes->stop();
     rt->web.reset();
@@ -335,6 +364,8 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   }
   rt->server = std::move(*server);
   handler->set_federation(fed.tunnels, fed.leaves);
+  rt->tunnels = fed.tunnels;
+  rt->leaves = fed.leaves;
 
   transport::ssh_server_options to = so;
   to.listen_address = cfg.proxy_service.tunnel_listen_addr.host;

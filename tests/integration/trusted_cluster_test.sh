@@ -14,6 +14,7 @@ mkdir -p "$HOME"
 TOKEN="trust-token-$RANDOM$RANDOM"
 
 M_AUTH="$(free_port)" M_NODE="$(free_port)" M_SSH="$(free_port)" M_WEB="$(free_port)" M_TUN="$(free_port)"
+M_DIAG="$(free_port)"
 E_AUTH="$(free_port)" E_NODE="$(free_port)" E_SSH="$(free_port)" E_WEB="$(free_port)" E_TUN="$(free_port)"
 
 write_config() {  # <name> <nodename> <auth> <node> <ssh> <web> <tunnel> [tokens yaml]
@@ -50,7 +51,7 @@ tsh() { timeout 60 "$TP_BIN/tsh" "$@"; }
 MAIN_WEB="https://127.0.0.1:$M_WEB"
 
 start_main() {
-  start_bg "$WORK/main.log" "$T" start -c "$WORK/main.yaml"
+  start_bg "$WORK/main.log" "$T" start -c "$WORK/main.yaml" --diag-addr="127.0.0.1:$M_DIAG"
   MAIN_PID=$LAST_PID
   wait_for 30 grep -q "reverse tunnels on" "$WORK/main.log" || fail "main did not start"
 }
@@ -159,7 +160,9 @@ assert_contains "$out" "Cluster Name" "tsh clusters header"
 rc_is() { mtctl get rc/east 2>/dev/null | grep -q "connection: $1"; }
 wait_for 20 rc_is online || fail "tctl get rc: $(mtctl get rc 2>&1)"
 assert_contains "$(mtctl get remote_clusters)" "last_heartbeat: \"$(date -u +%Y-%m-%d)" "tctl get rc: last heartbeat"
-pass "tsh clusters: main online, east online; tctl get rc on main shows the tunnel and its heartbeat"
+tunnel_metric() { curl -sf "http://127.0.0.1:$M_DIAG/metrics" | grep -q "^teleport_reverse_tunnels{cluster=\"east\",state=\"$1\"} 1$"; }
+wait_for 10 tunnel_metric online || fail "main's /metrics: $(curl -s "http://127.0.0.1:$M_DIAG/metrics" | grep tunnel)"
+pass "tsh clusters: main online, east online; tctl get rc and main's /metrics show the tunnel"
 
 out="$(tsh --cluster=east ls)" || fail "tsh --cluster=east ls: $out"
 assert_contains "$out" "db1" "east's node"
@@ -222,6 +225,7 @@ pass "one way: east's users reach neither main's proxy routes nor main's nodes"
 kill -KILL "$EAST_PID"; wait_exit "$EAST_PID" 10
 wait_for 30 east_is offline || fail "east not offline 30 s after kill -9: $(tsh clusters 2>&1)"
 wait_for 20 rc_is offline || fail "tctl get rc after kill -9: $(mtctl get rc 2>&1)"
+tunnel_metric offline || fail "main's /metrics does not show east offline"
 out="$(tsh --cluster=east ssh "$LOGIN@db1" true </dev/null 2>&1)" && fail "ssh to an offline cluster worked"
 assert_contains "$out" "cluster east is offline" "ssh to an offline cluster"
 start_east --insecure

@@ -231,3 +231,24 @@ TEST_CASE("flag --token may name a token file; a missing file is an error", "[co
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.message(), Catch::StartsWith("--token: token file: cannot read"));
 }
+
+TEST_CASE("flag --diag-addr", "[config][flags]") {
+  test::scratch_dir dir;
+  start_flags f;
+  f.config_path = dir.write("t.yaml", "");
+  auto none = build_config(f);
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->global.diag_addr.has_value());
+  f.diag_addr = "127.0.0.1:3000";
+  auto r = build_config(f);
+  REQUIRE(r.ok());
+  REQUIRE(r->global.diag_addr.has_value());
+  CHECK(*r->global.diag_addr == address{"127.0.0.1", 3000});
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:0x", "[::1"}) {
+    INFO(bad);
+    f.diag_addr = bad;
+    auto report = build_config_report(f);
+    REQUIRE(report.errors.size() == 1);
+    CHECK_THAT(report.errors[0], Catch::StartsWith("--diag-addr: "));
+  }
+}
