@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "actors/identity/secrets.hpp"
+#include "actors/metrics/timed_backend.hpp"
 #include "persistence/lmdb_backend.hpp"
 
 namespace tp::actors::auth {
@@ -20,7 +21,7 @@ tp::result<std::shared_ptr<persistence::backend>> open_backend(const config::tel
                                         : std::filesystem::path(storage.path);
   auto db = persistence::open_lmdb_backend(dir);
   if (!db) return make_error("cannot open storage in " + dir.string() + ": " + db.message());
-  return std::shared_ptr<persistence::backend>(std::move(*db));
+  return metrics::timed(std::shared_ptr<persistence::backend>(std::move(*db)), "lmdb");
 }
 
 tp::result<std::string> load_or_create_cluster_name(persistence::backend& db,

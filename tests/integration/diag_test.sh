@@ -29,14 +29,17 @@ DIAG="http://127.0.0.1:$DIAG_PORT"
 # --- a bad address, and one that is taken --------------------------------------------
 out="$(timeout 20 "$T" start -c "$WORK/teleport.yaml" --diag-addr=127.0.0.1 2>&1)" && fail "a port-less --diag-addr started"
 assert_contains "$out" "--diag-addr" "the error names the flag"
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(30)' \
-  "$DIAG_PORT" &
+# A port that stays taken: the holder binds port 0 and says which it got.
+python3 -c 'import socket,sys,time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(30)' "$WORK/taken.port" &
 HOLDER=$!
 PIDS+=("$HOLDER")
-sleep 0.5
-out="$(timeout 20 "$T" start -c "$WORK/teleport.yaml" --diag-addr="127.0.0.1:$DIAG_PORT" 2>&1)" &&
+wait_for 10 test -s "$WORK/taken.port" || fail "the port holder did not start"
+TAKEN="$(cat "$WORK/taken.port")"
+out="$(timeout 20 "$T" start -c "$WORK/teleport.yaml" --diag-addr="127.0.0.1:$TAKEN" 2>&1)" &&
   fail "teleport started on a taken --diag-addr"
-assert_contains "$out" "--diag-addr 127.0.0.1:$DIAG_PORT" "a taken diag port is a clear error"
+assert_contains "$out" "--diag-addr 127.0.0.1:$TAKEN" "a taken diag port is a clear error"
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
 pass "a bad or taken --diag-addr stops teleport with a clear error"
 
@@ -102,4 +105,6 @@ sessions="$(metric teleport_sessions_total service=node)" || fail "no session co
 python3 -c "import sys; assert float(sys.argv[1]) >= 1" "$sessions" || fail "sessions: $sessions"
 commits="$(metric teleport_audit_commit_seconds_count)" || fail "no audit commit histogram"
 python3 -c "import sys; assert float(sys.argv[1]) >= 1" "$commits" || fail "audit commits: $commits"
-pass "certificates, heartbeats, auth requests, SSH connections, sessions and audit commits are counted"
+ops="$(metric teleport_backend_op_seconds_count backend=lmdb op=get)" || fail "no backend latency histogram"
+/usr/bin/python3 -c "import sys; assert float(sys.argv[1]) >= 1" "$ops" || fail "backend gets: $ops"
+pass "certificates, heartbeats, auth requests, SSH connections, sessions, audit commits and backend operations are counted"

@@ -1,4 +1,6 @@
 #include "actors/metrics/registry.hpp"
+#include "actors/metrics/timed_backend.hpp"
+#include "tests/unit/actors/test_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -52,4 +54,26 @@ TEST_CASE("metrics: counters and histograms are safe from many threads", "[metri
   for (auto& t : threads) t.join();
   CHECK(c.value() == 40000);
   CHECK(h.read().count == 40000);
+}
+
+TEST_CASE("metrics: a timed backend counts and times each operation", "[metrics]") {
+  tp::test::temp_dir dir;
+  auto db = timed(tp::test::open_db(dir), "lmdb-test");
+  auto& puts = global().get_histogram("teleport_backend_op_seconds", "",
+                                      {{"backend", "lmdb-test"}, {"op", "put"}});
+  auto& gets = global().get_histogram("teleport_backend_op_seconds", "",
+                                      {{"backend", "lmdb-test"}, {"op", "get"}});
+  auto& get_failures = global().get_counter("teleport_backend_failures_total", "",
+                                            {{"backend", "lmdb-test"}, {"op", "get"}});
+  const auto puts0 = puts.read().count, gets0 = gets.read().count;
+  REQUIRE(db->put("/a", "1"));
+  REQUIRE(db->put("/b", "2"));
+  REQUIRE(db->get("/a"));
+  CHECK(db->get("/missing").is(tp::persistence::error_kind::not_found));
+  CHECK(puts.read().count == puts0 + 2);
+  CHECK(gets.read().count == gets0 + 2);
+  CHECK(get_failures.value() == 0);  // not_found is an answer, not a failure
+  CHECK_THAT(
+      global().render(),
+      Catch::Contains("teleport_backend_op_seconds_count{backend=\"lmdb-test\",op=\"put\"}"));
 }
