@@ -1,6 +1,5 @@
 #include "transport/ssh_host_probe.hpp"
 
-#include <netdb.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <poll.h>
@@ -15,6 +14,7 @@
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_reactor_fd.hpp"
 #include "transport/ssh_wire.hpp"
+#include "transport/tcp_dial.hpp"
 
 namespace tp::transport {
 
@@ -28,63 +28,6 @@ constexpr std::size_t k_max_packet = 256 * 1024;  // RFC 4253: at least 35000 mu
 constexpr std::size_t k_max_banner = 8 * 1024;    // lines a server may send before its version
 
 using clock = std::chrono::steady_clock;
-
-int remaining_ms(clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-  return left.count() <= 0 ? 0 : static_cast<int>(left.count());
-}
-
-status wait_for(int fd, short events, clock::time_point deadline, const std::string& what) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    const int ms = remaining_ms(deadline);
-    if (ms == 0) return make_error("timed out " + what);
-    const int rc = ::poll(&p, 1, ms);
-    if (rc > 0) return {};
-    if (rc < 0 && errno != EINTR) return make_error(what + ": " + std::strerror(errno));
-  }
-}
-
-result<unique_fd> connect_to(const std::string& host, std::uint16_t port,
-                             clock::time_point deadline) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
-    return make_error("cannot resolve " + host);
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> hold(res, &::freeaddrinfo);
-  std::string last = "no address";
-  for (auto* a = res; a; a = a->ai_next) {
-    unique_fd fd(::socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) continue;
-    if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = std::strerror(errno);
-      continue;
-    }
-    if (auto st = wait_for(fd.get(), POLLOUT, deadline, "connecting"); !st) return st.err();
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err == 0) return fd;
-    last = std::strerror(err);
-  }
-  return make_error("cannot connect to " + host + ":" + std::to_string(port) + ": " + last);
-}
-
-status send_all(int fd, std::string_view data, clock::time_point deadline) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-      return make_error(std::string("sending: ") + std::strerror(errno));
-    if (auto st = wait_for(fd, POLLOUT, deadline, "sending"); !st) return st;
-  }
-  return {};
-}
 
 // Appends what arrives to `buf`; an error at EOF.
 status receive(int fd, std::string& buf, clock::time_point deadline) {
@@ -188,7 +131,7 @@ result<std::string> host_key_of_kex_reply(std::string_view payload) {
 result<std::string> probe_host_key(const std::string& host, std::uint16_t port,
                                    std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
-  auto fd = connect_to(host, port, deadline);
+  auto fd = dial_tcp(host, port, timeout);
   if (!fd) return fd.err();
   const std::string where = host + ":" + std::to_string(port);
   if (auto st = send_all(fd->get(), "SSH-2.0-tp_probe\r\n", deadline); !st) return st.err();

@@ -194,19 +194,14 @@ struct client {
       bridge b;
       b.ch = ch;
       const auto& [host, port] = dest;
-      if (!host.empty() && host.front() == '@' && o.answer) {
-        b.to_ch = o.answer(host);
+      auto fd = o.dial ? o.dial(host, port) : result<int>(make_error("no dialer"));
+      if (!fd) {
+        const std::string why = fd.message() + "\n";
+        ssh_channel_write_stderr(ch, why.data(), static_cast<std::uint32_t>(why.size()));
         b.sock_eof = true;
+        b.done = true;
       } else {
-        auto fd = o.dial ? o.dial(host, port) : result<int>(make_error("no dialer"));
-        if (!fd) {
-          const std::string why = fd.message() + "\n";
-          ssh_channel_write_stderr(ch, why.data(), static_cast<std::uint32_t>(why.size()));
-          b.sock_eof = true;
-          b.done = true;
-        } else {
-          b.sock = *fd;
-        }
+        b.sock = *fd;
       }
       bridges.push_back(std::move(b));
     }

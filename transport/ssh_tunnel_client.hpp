@@ -32,11 +32,9 @@ struct tunnel_client_options {
   std::function<status(const std::string& cert_line, const std::string& server_key_blob)>
       check_server;
   // A destination of a forwarded channel: a connected socket (blocking connect is fine,
-  // bounded), or an error. "@nodes": see `answer`.
+  // bounded), or an error. Destinations starting with '@' are queries ("@nodes"), which
+  // the dialer answers through a stream of its own.
   std::function<result<int>(const std::string& host, std::uint16_t port)> dial;
-  // Destinations starting with '@' are queries; when set, answered with this text
-  // (then EOF) on the tunnel's thread, else handed to `dial` like any other.
-  std::function<std::string(const std::string& query)> answer;
   // Heartbeat line content (JSON object text), called each interval.
   std::function<std::string()> heartbeat_payload;
   // Called once the server was checked and channels are served.

@@ -10,6 +10,7 @@
 #include <memory>
 
 namespace tp::transport {
+
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -24,6 +25,8 @@ int remaining_ms(clock::time_point deadline) {
   return left.count() <= 0 ? 0 : static_cast<int>(left.count());
 }
 
+}  // namespace
+
 status wait_for(int fd, short events, clock::time_point deadline, const std::string& what) {
   for (;;) {
     pollfd p{fd, events, 0};
@@ -34,6 +37,22 @@ status wait_for(int fd, short events, clock::time_point deadline, const std::str
     if (rc < 0 && errno != EINTR) return make_error(what + ": " + std::strerror(errno));
   }
 }
+
+status send_all(int fd, std::string_view data, clock::time_point deadline) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      return make_error(std::string("sending: ") + std::strerror(errno));
+    if (auto st = wait_for(fd, POLLOUT, deadline, "sending"); !st) return st;
+  }
+  return {};
+}
+
+namespace {
 
 result<unique_fd> connect_direct(const std::string& host, std::uint16_t port,
                                  clock::time_point deadline) {
@@ -64,20 +83,6 @@ result<unique_fd> connect_direct(const std::string& host, std::uint16_t port,
     last = std::strerror(err);
   }
   return make_error("cannot connect to " + where + ": " + last);
-}
-
-status send_all(int fd, std::string_view data, clock::time_point deadline) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-      return make_error(std::string("sending: ") + std::strerror(errno));
-    if (auto st = wait_for(fd, POLLOUT, deadline, "sending"); !st) return st;
-  }
-  return {};
 }
 
 // Reads the proxy's response head byte by byte: whatever follows it belongs to the

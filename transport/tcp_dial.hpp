@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "messages/result.hpp"
 #include "transport/ssh_reactor_fd.hpp"
@@ -19,6 +20,12 @@ struct connect_proxy {
   std::uint16_t port = 0;
   std::string name() const;  // "http://host:port"
 };
+
+// Waits for `events` (POLLIN/POLLOUT) on fd until the deadline: "timed out <what>".
+status wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline,
+                const std::string& what);
+// Sends everything (waiting for room while the socket is full) before the deadline.
+status send_all(int fd, std::string_view data, std::chrono::steady_clock::time_point deadline);
 
 // A connected, blocking TCP socket to host:port, directly or through `via` (the
 // proxy answered 2xx to CONNECT). Errors: "cannot connect to h:p: ...", "the HTTP

@@ -103,23 +103,21 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
   auto roots =
       fetch<messages::trusted_cluster>(*st.client, messages::resource_kind::trusted_cluster);
   if (!roots) return roots.err();
-  std::map<std::string, std::vector<std::string>> host_cas;
+  // Every other cluster's host CA; a cluster we dial is a root, never a leaf: it may
+  // not open a tunnel to us, and its CA checks the root proxy we reach.
+  std::map<std::string, std::vector<std::string>> host_cas, root_cas;
   for (const auto& ca : *cas) {
     const std::string name = ca.spec.cluster_name.empty() ? ca.meta.name : ca.spec.cluster_name;
     if (name == own || ca.spec.type != messages::ca_type::host) continue;
     host_cas[name] = blobs_of(ca.spec.checking_keys);
   }
-  // A cluster we dial is a root, never a leaf: it may not open a tunnel to us.
   std::set<std::string> wanted;
   for (const auto& tc : *roots) {
-    host_cas.erase(tc.meta.name);
+    if (auto it = host_cas.find(tc.meta.name); it != host_cas.end()) {
+      if (tc.spec.enabled) root_cas[tc.meta.name] = std::move(it->second);
+      host_cas.erase(it);
+    }
     if (tc.spec.enabled) wanted.insert(tc.meta.name);
-  }
-  std::map<std::string, std::vector<std::string>> root_cas;
-  for (const auto& ca : *cas) {
-    const std::string name = ca.spec.cluster_name.empty() ? ca.meta.name : ca.spec.cluster_name;
-    if (wanted.count(name) && ca.spec.type == messages::ca_type::host)
-      root_cas[name] = blobs_of(ca.spec.checking_keys);
   }
   std::vector<std::string> leaf_names;
   for (const auto& [name, keys] : host_cas) leaf_names.push_back(name);

@@ -113,6 +113,7 @@ main_cas() { mtctl get cert_authorities | grep -c "^kind: cert_authority"; }
 [ "$(east_cas)" = 2 ] && [ "$(main_cas)" = 2 ] || fail "each cluster starts with its own two CAs"
 
 # --- refusals: nothing is stored on either side -------------------------------------
+ssh-keygen -q -t ed25519 -N '' -C '' -f "$WORK/probe"
 out="$(etctl create "$(trusted_cluster main true "$TOKEN")" 2>&1)" &&
   fail "east trusted a self-signed main without --insecure"
 assert_contains "$out" "the trusted cluster uses misconfigured HTTP/TLS certificate" "self-signed main"
@@ -130,6 +131,13 @@ assert_contains "$out" "must equal its cluster_name" "wrong name"
 out="$(etctl create "$(trusted_cluster main true "$TOKEN" "$(free_port)")" 2>&1)" &&
   fail "an unreachable web_proxy_addr worked"
 assert_contains "$out" "cannot reach trusted cluster main" "unreachable main"
+# The endpoint itself, with what a hostile client might post.
+validate() { curl -sk -o "$WORK/validate.json" -w '%{http_code}' -H 'Content-Type: application/json' --data "$1" "$MAIN_WEB/webapi/trustedclusters/validate"; }
+[ "$(validate 'not json')" = 400 ] || fail "garbage to /webapi/trustedclusters/validate: $(cat "$WORK/validate.json")"
+[ "$(validate '{"token":"x","cluster_name":"evil","host_ca_keys":["ssh-ed25519 AAAA"]}')" = 400 ] ||
+  fail "a junk CA key: $(cat "$WORK/validate.json")"
+[ "$(validate "{\"token\":\"nope\",\"cluster_name\":\"evil\",\"host_ca_keys\":[\"$(cut -d' ' -f1,2 "$WORK/probe.pub")\"]}")" = 403 ] ||
+  fail "a wrong token: $(cat "$WORK/validate.json")"
 [ "$(east_cas)" = 2 ] && [ "$(main_cas)" = 2 ] || fail "a refused exchange stored CAs"
 etctl get trusted_cluster 2>/dev/null | grep -q "^kind: trusted_cluster" && fail "a refused trust was stored"
 pass "wrong token, wrong name and an unreachable main are clear errors; nothing stored"
