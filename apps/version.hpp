@@ -1,6 +1,10 @@
-// The version every binary reports (from the CMake project version).
+// The version every binary reports (messages/version.cpp, from the CMake project version).
 #pragma once
 
+#include <string>
+
+#include "messages/version.hpp"
+
 namespace tp::apps {
-inline constexpr const char* version = TP_VERSION;
+inline const std::string version{tp::build_version()};
 }

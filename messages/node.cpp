@@ -17,6 +17,7 @@ void decode_spec(map_reader& in, node& res) {
   in.read("public_addr", out.public_addr);
   in.read("hostname", out.hostname);
   in.read("host_key", out.host_key);
+  in.read("version", out.version);
   in.for_each_entry("cmd_labels", [&](const std::string& name, map_reader& r) {
     if (auto st = validate_label_key(name); !st) {
       r.fail("", st.message());
@@ -39,6 +40,7 @@ tree encode_spec(const node& res) {
   put_nonempty(spec, "public_addr", in.public_addr);
   put_nonempty(spec, "hostname", in.hostname);
   put_nonempty(spec, "host_key", in.host_key);
+  put_nonempty(spec, "version", in.version);
   if (!in.cmd_labels.empty()) {
     tree labels = tree::object();
     for (const auto& [name, label] : in.cmd_labels) {

@@ -33,6 +33,7 @@ struct node_spec {
   // record: libssh servers cannot present host certificates, so clients pin
   // this key from the registry instead of trusting the host CA.
   std::string host_key;
+  std::string version;  // the teleport version it runs, as in Teleport's spec.version
 
   friend bool operator==(const node_spec&, const node_spec&) = default;
 };

@@ -114,7 +114,7 @@ typename Inspector::result_type inspect(Inspector& f, command_label& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_spec& x) {
   return f(caf::meta::type_name("node_spec"), x.addr, x.public_addr, x.hostname, x.cmd_labels,
-           x.host_key);
+           x.host_key, x.version);
 }
 
 template <class Inspector>

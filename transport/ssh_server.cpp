@@ -13,6 +13,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "transport/listener_set.hpp"
 #include "transport/ssh_private_key.hpp"
 #include "transport/ssh_server_core.hpp"
 #include "transport/ssh_server_session.hpp"
@@ -23,10 +24,6 @@ namespace {
 
 constexpr auto k_sweep_interval = std::chrono::milliseconds(1000);
 constexpr int k_accepts_per_round = 64;
-
-std::string errno_text(int e) {
-  return std::strerror(e);
-}
 
 // ssh_session ownership while a new connection travels to its loop.
 struct pending_session {
@@ -85,31 +82,6 @@ status configure_bind(ssh_bind bind, const ssh_server_options& o) {
                           "': " + ssh_get_error(bind));
   }
   return {};
-}
-
-result<unique_fd> listen_on(const std::string& address, std::uint16_t port, int backlog) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
-    return make_error("invalid listen address '" + address + "' (an IP address is needed)");
-  unique_fd fd(::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) {
-    ::freeaddrinfo(res);
-    return make_error("socket: " + errno_text(errno));
-  }
-  int one = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  const int rc = ::bind(fd.get(), res->ai_addr, res->ai_addrlen);
-  const int e = errno;
-  ::freeaddrinfo(res);
-  if (rc != 0)
-    return make_error("cannot listen on " + address + ":" + std::to_string(port) + ": " +
-                      errno_text(e));
-  if (::listen(fd.get(), backlog) != 0) return make_error("listen: " + errno_text(errno));
-  return fd;
 }
 
 std::uint16_t bound_port(int fd) {
@@ -197,6 +169,7 @@ struct ssh_server::impl {
   reactor_loop::timer_id accept_resume = 0;
   bool stopped = false;
   std::mutex adopt_mutex;
+  transport::accept_stop_handle accept_stop;  // reset first: see ~ssh_server
 
   explicit impl(ssh_reactor& r) : reactor(r), core(std::make_shared<server_core>()) {}
   ~impl() {
@@ -295,7 +268,7 @@ result<std::unique_ptr<ssh_server>> ssh_server::start(ssh_reactor& reactor,
   if (auto st = configure_bind(im->bind, o); !st) return st.err();
   std::uint16_t port = 0;
   if (o.listen) {
-    auto l = listen_on(o.listen_address, o.port, o.listen_backlog);
+    auto l = listen_tcp(o.listen_address, o.port, o.listen_backlog);
     if (!l) return l.err();
     im->listener = std::move(*l);
     port = bound_port(im->listener.get());
@@ -333,6 +306,17 @@ result<std::unique_ptr<ssh_server>> ssh_server::start(ssh_reactor& reactor,
     }
     return watched.err();
   }
+  if (o.listen) {
+    // A graceful restart's old process: no new connections, the open ones go on.
+    im->accept_stop = on_stop_accepting([ip] {
+      ip->reactor.loop(0).run_and_wait([ip] {
+        ip->reactor.loop(0).cancel(ip->accept_resume);
+        ip->reactor.loop(0).unwatch(ip->accept_watch);
+        ip->accept_watch = 0;
+        ip->listener.reset();
+      });
+    });
+  }
   return std::unique_ptr<ssh_server>(new ssh_server(std::move(im), port));
 }
 
@@ -340,6 +324,7 @@ ssh_server::ssh_server(std::unique_ptr<impl> impl, std::uint16_t port)
     : impl_(std::move(impl)), port_(port) {}
 
 ssh_server::~ssh_server() {
+  if (impl_) impl_->accept_stop.reset();  // waits for a stop_accepting() under way
   stop();
 }
 

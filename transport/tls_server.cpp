@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "transport/listener_set.hpp"
 #include "transport/tls_server_connection.hpp"
 
 namespace tp::transport {
@@ -127,11 +128,12 @@ result<std::unique_ptr<tls_server>> tls_server::start(tls_server_config config,
     return make_error(std::string("cannot ") + what + " " + endpoint_text(endpoint) + ": " +
                       ec.message());
   };
-  if (im->acceptor.open(endpoint.protocol(), ec); ec) return fail("open a socket for");
-  if (im->acceptor.set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail("configure");
-  if (im->acceptor.bind(endpoint, ec); ec) return fail("bind to");
-  if (im->acceptor.listen(net::socket_base::max_listen_connections, ec); ec)
-    return fail("listen on");
+  // Through the listener set, which hands the socket over on a graceful restart.
+  auto fd = listen_tcp(shared->config.bind_address, shared->config.port, SOMAXCONN);
+  if (!fd) return fd.err();
+  if (im->acceptor.assign(endpoint.protocol(), fd->get(), ec); ec)
+    return fail("take the socket of");
+  fd->release();
   im->port = im->acceptor.local_endpoint(ec).port();
   if (ec) return fail("read the port of");
 

@@ -13,6 +13,7 @@
 #include "actors/metrics/registry.hpp"
 
 #include <spdlog/spdlog.h>
+#include "messages/version.hpp"
 #include "transport/x509_ca.hpp"
 
 namespace tp::actors::auth {
@@ -399,6 +400,14 @@ struct auth_core::handlers {
 
   api_reply operator()(heartbeat_request& r) {
     const seconds ttl = std::clamp(seconds{r.ttl_seconds}, min_heartbeat_ttl, max_heartbeat_ttl);
+    // The upgrade rule: auth first, then proxies and nodes, one minor version at a time.
+    if (!r.server.spec.version.empty()) {
+      if (auto why = version_incompatibility(r.role == "proxy" ? "this proxy" : "this node",
+                                             r.server.spec.version, core.options_.server_version);
+          !why.empty()) {
+        return fail(api_errc::bad_parameter, why);
+      }
+    }
     if (r.role == "proxy") {  // proxies are not nodes: kept apart from `tctl nodes ls`
       if (auto st = validate_name(r.server.meta.name); !st) {
         return fail(api_errc::bad_parameter, st.message());
@@ -421,7 +430,10 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
       tokens_(db, options_.static_tokens),
       resources_(db) {
   if (!options_.audit_dir.empty())
-    audit_ = std::make_shared<audit_store>(options_.audit_dir, cas_.cluster_name);
+    audit_ = std::shared_ptr<audit_store>(new audit_store(options_.audit_dir, cas_.cluster_name),
+                                          [lock = options_.owner_lock](audit_store* s) {
+                                            delete s;  // then the lock goes
+                                          });
 }
 
 tp::status auth_core::start(sys_time now) {

@@ -29,6 +29,9 @@ struct auth_core_options {
   std::uint64_t client_idle_timeout_ms = 0;
   bool disconnect_expired_cert = false;
   bool insecure_trust = false;  // --insecure: trusted clusters' proxies may be self-signed
+  // data_dir/auth.lock: released only once the core and its audit store are gone,
+  // so a restarted process never writes the audit log beside this one.
+  std::shared_ptr<void> owner_lock = nullptr;
 };
 
 class auth_core {

@@ -14,6 +14,8 @@
 #include "actors/auth/local_identities.hpp"
 #include "actors/host/outbound_proxy.hpp"
 #include "actors/identity/identity_file.hpp"
+#include "messages/version.hpp"
+#include "persistence/file_lock.hpp"
 #include "transport/x509_ca.hpp"
 
 namespace tp::actors::auth {
@@ -66,7 +68,16 @@ tp::result<transport::tls_credentials> server_credentials(const auth_core& core,
 }  // namespace
 
 tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
-                                          const config::teleport_config& cfg) {
+                                          const config::teleport_config& cfg,
+                                          std::chrono::milliseconds lock_wait) {
+  const std::string lock_path = cfg.global.data_dir + "/auth.lock";
+  if (lock_wait.count() > 0)
+    spdlog::info("waiting up to {} s for the previous process to hand over {}",
+                 lock_wait.count() / 1000, lock_path);
+  auto lock = persistence::lock_file(lock_path, lock_wait);
+  if (!lock)
+    return make_error("another teleport runs the auth service on data_dir " + cfg.global.data_dir +
+                      " (" + lock.message() + "); stop it or give this one its own data_dir");
   auto db = open_backend(cfg);
   if (!db) return db.err();
   auto name = load_or_create_cluster_name(**db, cfg.auth_service.cluster_name);
@@ -81,7 +92,7 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   // malformed one is refused at start, not at the first tctl create.
   if (auto st = check_outbound_proxy(); !st) return st.err();
   auth_core_options options;
-  options.server_version = TP_VERSION;
+  options.server_version = std::string(tp::build_version());
   options.static_tokens = cfg.auth_service.tokens;
   options.audit_dir = cfg.global.data_dir + "/log";
   options.session_recording = std::string(to_string(cfg.auth_service.session_recording));
@@ -90,6 +101,7 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
       static_cast<std::uint64_t>(cfg.auth_service.client_idle_timeout.count());
   options.disconnect_expired_cert = cfg.auth_service.disconnect_expired_cert;
   options.insecure_trust = cfg.global.insecure;
+  options.owner_lock = std::shared_ptr<persistence::file_lock>(std::move(*lock));
   auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
   if (auto st = core->start(); !st) return st.err();
   if (auto st = write_admin_identity(*core, cfg.global.data_dir); !st) {

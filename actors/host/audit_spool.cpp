@@ -50,6 +50,53 @@ tp::status sync_dir(const std::string& dir) {
 }  // namespace
 
 audit_spool::audit_spool(std::string dir) : dir_(std::move(dir)) {
+  take_ownership();
+  scan();
+  if (lock_ && !is_side_dir_) adopt_orphans();
+}
+
+void audit_spool::take_ownership() {
+  const std::string main_dir = dir_;
+  for (const std::string& d : {main_dir, main_dir + "." + std::to_string(::getpid())}) {
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    ::chmod(d.c_str(), 0700);
+    auto lock = persistence::lock_file(d + "/.lock", std::chrono::milliseconds(0));
+    if (lock) {
+      dir_ = d;
+      lock_ = std::move(*lock);
+      is_side_dir_ = d != main_dir;
+      return;
+    }
+  }
+  // Neither could be locked (read-only disk?): spool unguarded in the main dir.
+}
+
+void audit_spool::adopt_orphans() {
+  const fs::path main_dir(dir_);
+  const std::string prefix = main_dir.filename().string() + ".";
+  std::error_code ec;
+  std::vector<fs::path> sides;
+  for (const auto& e : fs::directory_iterator(main_dir.parent_path(), ec)) {
+    const auto name = e.path().filename().string();
+    if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+        std::all_of(name.begin() + static_cast<long>(prefix.size()), name.end(),
+                    [](char c) { return c >= '0' && c <= '9'; }))
+      sides.push_back(e.path());
+  }
+  for (const auto& side : sides) {
+    // A live process still holds its side directory: it sends its own files.
+    auto held = persistence::lock_file((side / ".lock").string(), std::chrono::milliseconds(0));
+    if (!held) continue;
+    for (const auto& p : spool_files(side.string())) {
+      char name[32];
+      std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(next_seq_++));
+      fs::rename(p, main_dir / (std::string(name) + std::string(suffix)), ec);
+    }
+    (void)sync_dir(dir_);
+    held->reset();
+    fs::remove_all(side, ec);
+  }
   scan();
 }
 

@@ -4,15 +4,22 @@
 // before push() returns, so events survive a crash or restart of the host;
 // the auth link sends the oldest first once auth answers again and removes a
 // file only after auth acknowledged it. Not thread-safe: owned by the auth link.
+//
+// One process owns a spool directory (an flock on <dir>/.lock). During a
+// graceful restart the old and the new process run side by side: the later
+// one spools into <dir>.<pid>/ instead, and whoever owns <dir> next adopts
+// the files of such directories whose process is gone, in order.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "messages/auth_api.hpp"
 #include "messages/result.hpp"
+#include "persistence/file_lock.hpp"
 
 namespace tp::actors {
 
@@ -36,8 +43,12 @@ class audit_spool {
 
  private:
   void scan();
+  void take_ownership();
+  void adopt_orphans();
 
   std::string dir_;
+  std::unique_ptr<persistence::file_lock> lock_;
+  bool is_side_dir_ = false;
   std::uint64_t next_seq_ = 1;
   std::size_t files_ = 0;
   std::uint64_t bytes_ = 0;

@@ -11,6 +11,7 @@
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "messages/type_ids.hpp"
+#include "messages/version.hpp"
 #include "transport/ssh_private_key.hpp"
 
 namespace tp::actors {
@@ -85,6 +86,7 @@ messages::node announced_node(const config::teleport_config& cfg, const identity
   if (auto key = transport::parse_openssh_private_key(id.ssh_private_key)) {
     n.spec.host_key = key->pub().authorized_key();
   }
+  n.spec.version = std::string(tp::build_version());
   return n;
 }
 

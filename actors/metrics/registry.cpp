@@ -172,6 +172,17 @@ std::string registry::render() const {
   return out;
 }
 
+std::vector<sample> registry::read_gauge(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<sample> out;
+  auto f = families_.find(name);
+  if (f == families_.end()) return out;
+  for (const auto& [id, read] : f->second.gauges) {
+    for (auto& s : read()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
 registry& global() {
   static registry r;
   return r;

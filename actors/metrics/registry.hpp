@@ -65,6 +65,9 @@ class registry {
                           std::function<std::vector<sample>()> read);
   void remove_gauge(std::uint64_t id);
 
+  // Every sample of a gauge family now (the daemon counts open connections so).
+  std::vector<sample> read_gauge(const std::string& name) const;
+
   // The text exposition format, families sorted by name.
   std::string render() const;
 

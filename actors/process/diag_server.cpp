@@ -9,6 +9,7 @@
 
 #include "actors/metrics/registry.hpp"
 #include "actors/proxy/web_server.hpp"
+#include "messages/version.hpp"
 
 namespace tp::actors {
 namespace {
@@ -88,7 +89,8 @@ tp::result<std::unique_ptr<diag_server>> diag_server::start(const config::addres
       body +=
           "# HELP teleport_build_info The version of this teleport.\n"
           "# TYPE teleport_build_info gauge\n"
-          "teleport_build_info{version=\"" TP_VERSION "\"} 1\n";
+          "teleport_build_info{version=\"" +
+          metrics::escape_label(std::string(tp::build_version())) + "\"} 1\n";
       body +=
           "# HELP teleport_roles The roles this process serves.\n"
           "# TYPE teleport_roles gauge\n";

@@ -10,8 +10,9 @@
 namespace tp::actors {
 
 tp::result<caf::actor> spawn_service(caf::actor_system& sys, const std::string& role,
-                                     const config::teleport_config& cfg) {
-  if (role == "auth") return auth::spawn_auth_service(sys, cfg);
+                                     const config::teleport_config& cfg,
+                                     std::chrono::milliseconds handover_wait) {
+  if (role == "auth") return auth::spawn_auth_service(sys, cfg, handover_wait);
   if (role == "node") return spawn_node_service(sys, cfg);
   if (role == "proxy") return spawn_proxy_service(sys, cfg);
   return make_error("unknown role \"" + role + "\"");

@@ -22,6 +22,7 @@
 #include "actors/proxy/tunnel_server.hpp"
 #include "actors/proxy/web_routes.hpp"
 #include "actors/proxy/web_tls.hpp"
+#include "messages/version.hpp"
 #include "transport/ssh_private_key.hpp"
 #include "transport/ssh_server.hpp"
 
@@ -383,7 +384,7 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   auto ctx = std::make_shared<web_context>();
   ctx->auth = auth_calls;
   ctx->cluster_name = id->cluster_name;
-  ctx->server_version = TP_VERSION;
+  ctx->server_version = std::string(tp::build_version());
   ctx->ssh_listen_addr = so.listen_address + ":" + std::to_string(rt->server->port());
   if (!cfg.proxy_service.ssh_public_addr.empty()) {
     ctx->ssh_public_addr = cfg.proxy_service.ssh_public_addr.front().to_string();

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "transport/listener_set.hpp"
+
 namespace tp::actors {
 namespace {
 
@@ -142,6 +144,7 @@ struct web_server::impl {
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
   bool stopped = false;
+  tp::transport::accept_stop_handle accept_stop;  // reset first: see ~web_server
 
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket sock) {
@@ -170,6 +173,7 @@ struct web_server::impl {
 web_server::web_server(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
 web_server::~web_server() {
+  if (impl_) impl_->accept_stop.reset();  // waits for a stop_accepting() under way
   stop();
 }
 
@@ -203,16 +207,24 @@ tp::result<std::unique_ptr<web_server>> web_server::start(web_server_options o, 
     }
     const auto addr = asio::ip::make_address(o.bind_address);
     tcp::endpoint ep{addr, o.port};
-    i->acceptor.open(ep.protocol());
-    i->acceptor.set_option(asio::socket_base::reuse_address(true));
-    i->acceptor.bind(ep);
-    i->acceptor.listen(asio::socket_base::max_listen_connections);
+    // Through the listener set, which hands the socket over on a graceful restart.
+    auto fd = tp::transport::listen_tcp(o.bind_address, o.port, SOMAXCONN);
+    if (!fd) return fd.err();
+    i->acceptor.assign(ep.protocol(), fd->get());
+    fd->release();
     i->port = i->acceptor.local_endpoint().port();
   } catch (const std::exception& e) {
     return tp::make_error(std::string("web listener on ") + o.bind_address + ":" +
                           std::to_string(o.port) + ": " + e.what());
   }
   i->accept();
+  // A graceful restart's old process: no new connections, the open ones go on.
+  i->accept_stop = tp::transport::on_stop_accepting([ip = i.get()] {
+    asio::post(ip->io, [ip] {
+      beast::error_code ec;
+      ip->acceptor.close(ec);
+    });
+  });
   for (std::size_t n = 0; n < std::max<std::size_t>(1, o.io_threads); ++n) {
     i->threads.emplace_back([io = &i->io] { io->run(); });
   }

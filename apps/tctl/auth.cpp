@@ -1,5 +1,7 @@
 // tctl status, tctl auth export | sign
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "actors/auth/ca_export.hpp"
 #include "apps/tctl/commands.hpp"
@@ -20,6 +22,28 @@ int cmd_status(context& ctx) {
             << "User CA  " << ping->user_ca_fingerprint << "\n"
             << "Host CA  " << ping->host_ca_fingerprint << "\n"
             << "CA pin   " << ping->ca_pin << "\n";
+  // What an operator checks next: which nodes report in and on which version,
+  // and the state of the leaf clusters' tunnels.
+  if (auto nodes = ctx.client->call_as(get_resources_request{resource_kind::node, "", false})) {
+    std::map<std::string, int> versions;
+    for (const auto& item : nodes->items) {
+      const auto& v = std::get<messages::node>(item).spec.version;
+      ++versions[v.empty() ? "unknown" : v];
+    }
+    std::string by_version;
+    for (const auto& [v, n] : versions)
+      by_version += (by_version.empty() ? "" : ", ") + std::to_string(n) + " on " + v;
+    std::cout << "Nodes    " << nodes->items.size() << " online"
+              << (by_version.empty() ? "" : " (" + by_version + ")") << "\n";
+  }
+  if (auto rcs = ctx.client->call_as(remote_clusters_request{})) {
+    for (const auto& line : rcs->events) {
+      auto c = nlohmann::json::parse(line, nullptr, false);
+      if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
+      std::cout << "Leaf     " << c["name"].get<std::string>() << ": "
+                << c.value("connection", "offline") << "\n";
+    }
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "actors/host/host_identity.hpp"
 #include "actors/identity/identity_file.hpp"
 #include "config/load.hpp"
+#include "messages/version.hpp"
 
 namespace tp::apps::tctl {
 
@@ -46,6 +47,12 @@ tp::result<context> connect(const global_flags& flags) {
                           client.message() + ". Is teleport running with the auth role?");
   }
   ctx.client = std::move(*client);
+  // The reference's rule: clients print an error when the cluster is incompatible.
+  auto ping = ctx.client->call_as(messages::ping_request{});
+  if (!ping) return tp::make_error(ping.message());
+  if (auto why = client_incompatibility("tctl", build_version(), ping->server_version);
+      !why.empty())
+    return tp::make_error(why);
   return ctx;
 }
 

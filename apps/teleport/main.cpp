@@ -1,7 +1,7 @@
 // teleport: the daemon. Sub-commands as in the admin manual: start, configure,
 // version, status, help.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -9,11 +9,12 @@
 
 #include "actors/process/daemon.hpp"
 #include "actors/process/logging.hpp"
+#include "actors/process/restart.hpp"
 #include "apps/teleport/status.hpp"
+#include "apps/version.hpp"
+#include "config/load.hpp"
 #include "config/sample.hpp"
 #include "config/start_flags.hpp"
-#include "config/load.hpp"
-#include "apps/version.hpp"
 
 namespace {
 
@@ -52,6 +53,7 @@ int run_configure(const std::string& test_file) {
 
 int main(int argc, char** argv) {
   tp::actors::block_daemon_signals();
+  tp::actors::remember_process(argc, argv);  // before any thread: it edits the environment
 
   CLI::App app{"Teleport: SSH access for a fleet of servers (teleport-cpp)", "teleport"};
   app.require_subcommand(0, 1);

@@ -64,6 +64,9 @@ status read_ping(const json& ping, const config::address& web, login_answer& out
   try {
     if (!ping.is_object()) return make_error("the proxy's /webapi/ping answer is not an object");
     out.cluster = ping.value("cluster_name", "");
+    if (auto why = client_incompatibility("tsh", apps::version, ping.value("server_version", ""));
+        !why.empty() && ping.contains("server_version"))
+      return make_error(why);
     out.proxy_host_key = ping.value("proxy_host_key", "");
     if (ping.contains("auth") && ping.at("auth").is_object()) {
       out.second_factor = ping.at("auth").value("second_factor", "otp");

@@ -1,5 +1,7 @@
 #include "actors/host/audit_spool.hpp"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +54,7 @@ TEST_CASE("a damaged spool file is set aside, not sent and not fatal", "[spool]"
   // Truncate the oldest file, as a crash in the middle of a write could.
   std::filesystem::path oldest;
   for (const auto& e : std::filesystem::directory_iterator(path)) {
+    if (e.path().extension() != ".req") continue;  // the owner's .lock lives here too
     if (oldest.empty() || e.path() < oldest) oldest = e.path();
   }
   std::filesystem::resize_file(oldest, 3);
@@ -62,4 +65,39 @@ TEST_CASE("a damaged spool file is set aside, not sent and not fatal", "[spool]"
   CHECK(std::get<audit_event_request>(item->second).events.front() == R"({"event":"b"})");
   CHECK(std::filesystem::exists(oldest.string() + ".bad"));
   CHECK(spool.files() == 1);
+}
+
+TEST_CASE("two processes' spools on one directory never share files (graceful restart)",
+          "[spool]") {
+  test::temp_dir dir;
+  const auto path = (dir / "upload" / "node").string();
+  const auto side = path + "." + std::to_string(::getpid());
+  std::string problem;
+  {
+    audit_spool old_process(path);
+    REQUIRE(old_process.dir() == path);
+    REQUIRE(old_process.push(api_request{audit_event_request{{R"({"event":"old"})"}}}));
+    // A second owner (the flock is per open file, so this holds within one process too).
+    audit_spool new_process(path);
+    REQUIRE(new_process.dir() == side);
+    CHECK(new_process.empty());  // it does not see, nor send, the old one's file
+    REQUIRE(new_process.push(api_request{audit_event_request{{R"({"event":"new"})"}}}));
+    CHECK(old_process.files() == 1);
+    auto front = old_process.front(&problem);
+    REQUIRE(front.has_value());
+    CHECK(std::get<audit_event_request>(front->second).events.front() == R"({"event":"old"})");
+    // While the side directory's owner lives, a new owner of the main one leaves it alone.
+  }
+  // Both gone: the next owner of the main directory adopts the side directory's file.
+  audit_spool next(path);
+  REQUIRE(next.dir() == path);
+  REQUIRE(next.files() == 2);
+  auto first = next.front(&problem);
+  REQUIRE(first.has_value());
+  CHECK(std::get<audit_event_request>(first->second).events.front() == R"({"event":"old"})");
+  next.pop(first->first);
+  auto second = next.front(&problem);
+  REQUIRE(second.has_value());
+  CHECK(std::get<audit_event_request>(second->second).events.front() == R"({"event":"new"})");
+  CHECK_FALSE(std::filesystem::exists(side));
 }
