@@ -233,6 +233,29 @@ struct delete_remote_cluster_request {
   bool operator==(const delete_remote_cluster_request&) const = default;
 };
 
+// `tctl auth rotate`: starts or moves on a rotation of the cluster's CAs (ca_rotation.hpp).
+struct rotate_ca_request {
+  std::string type;                       // "user", "host"; "" = both
+  std::string mode;                       // "auto" or "manual"
+  std::string phase;                      // manual: the phase to move to
+  std::int64_t grace_period_seconds{-1};  // -1: the default (30 h)
+  bool operator==(const rotate_ca_request&) const = default;
+};
+
+// The CAs' rotation state and public keys: `tctl status`, and every heartbeat of a host
+// (which renews its certificates when another CA signs).
+struct rotation_status_request {
+  bool operator==(const rotation_status_request&) const = default;
+};
+
+// A host's certificates re-issued by the CA that signs now, for the same keys and names.
+// The current SSH host certificate proves which names the host was given when it joined.
+struct renew_identity_request {
+  std::string ssh_certificate;     // the host's current certificate line
+  std::string tls_public_key_pem;  // the key of its TLS certificate
+  bool operator==(const renew_identity_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
@@ -242,7 +265,8 @@ using api_request =
                  complete_signup_request, ssh_login_request, audit_query_request,
                  audit_verify_request, session_chunk_request, recording_request,
                  list_sessions_request, validate_trusted_cluster_request, report_tunnels_request,
-                 remote_clusters_request, delete_remote_cluster_request>;
+                 remote_clusters_request, delete_remote_cluster_request, rotate_ca_request,
+                 rotation_status_request, renew_identity_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -351,11 +375,32 @@ struct recording_reply {
   bool operator==(const recording_reply&) const = default;
 };
 
+// One CA's rotation as `tctl status` shows it.
+struct ca_rotation_info {
+  std::string type;   // "user" / "host"
+  std::string state;  // "standby" / "in_progress"
+  std::string phase;  // standby, init, update_clients, update_servers, rollback
+  std::string mode;   // "", "auto", "manual"
+  std::string current_id;
+  std::int64_t started_unix{0};
+  std::int64_t next_step_unix{0};  // auto mode: when the next phase begins; 0: none
+  std::int64_t grace_period_seconds{0};
+  std::int64_t last_rotated_unix{0};
+  std::vector<std::string> fingerprints;  // SHA256 of every trusted key, the signer's first
+  bool operator==(const ca_rotation_info&) const = default;
+};
+
+struct rotation_reply {
+  std::vector<ca_rotation_info> cas;
+  ca_keys keys;  // every trusted key, the signers' first
+  bool operator==(const rotation_reply&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_reply =
     std::variant<api_error, ok_reply, ping_reply, ca_keys, join_reply, certificate_reply,
                  resources_reply, token_info, tokens_reply, signup_info, ssh_login_reply,
-                 events_reply, audit_verify_reply, recording_reply>;
+                 events_reply, audit_verify_reply, recording_reply, rotation_reply>;
 
 // The reply alternative each request expects (besides api_error).
 template <class Request>
@@ -463,6 +508,18 @@ struct reply_of<remote_clusters_request> {
 template <>
 struct reply_of<delete_remote_cluster_request> {
   using type = ok_reply;
+};
+template <>
+struct reply_of<rotate_ca_request> {
+  using type = rotation_reply;
+};
+template <>
+struct reply_of<rotation_status_request> {
+  using type = rotation_reply;
+};
+template <>
+struct reply_of<renew_identity_request> {
+  using type = join_reply;
 };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;

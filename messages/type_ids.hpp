@@ -490,6 +490,22 @@ typename Inspector::result_type inspect(Inspector& f, api_error& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rotate_ca_request& x) {
+  return f(caf::meta::type_name("rotate_ca_request"), x.type, x.mode, x.phase,
+           x.grace_period_seconds);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rotation_status_request&) {
+  return f(caf::meta::type_name("rotation_status_request"));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, renew_identity_request& x) {
+  return f(caf::meta::type_name("renew_identity_request"), x.ssh_certificate, x.tls_public_key_pem);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ok_reply&) {
   return f(caf::meta::type_name("ok_reply"));
 }
@@ -511,6 +527,18 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_reply& x) {
   return f(caf::meta::type_name("join_reply"), x.host_id, x.role, x.ssh_certificate, x.tls_cert_pem,
            x.cas);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ca_rotation_info& x) {
+  return f(caf::meta::type_name("ca_rotation_info"), x.type, x.state, x.phase, x.mode, x.current_id,
+           x.started_unix, x.next_step_unix, x.grace_period_seconds, x.last_rotated_unix,
+           x.fingerprints);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rotation_reply& x) {
+  return f(caf::meta::type_name("rotation_reply"), x.cas, x.keys);
 }
 
 template <class Inspector>

@@ -45,7 +45,8 @@ status use_credentials(SSL_CTX* c, const tls_credentials& creds) {
 }  // namespace
 
 result<ssl_context_ptr> make_server_context(const tls_credentials& server,
-                                            const x509_certificate& ca) {
+                                            const x509_certificate& ca,
+                                            const std::vector<x509_certificate>& also_trusted) {
   if (ca.empty() || !ca.is_ca())
     return make_error("the TLS server needs the cluster CA certificate");
   ossl::drain_errors();
@@ -57,6 +58,12 @@ result<ssl_context_ptr> make_server_context(const tls_credentials& server,
       X509_STORE_add_cert(SSL_CTX_get_cert_store(c), ca.native()) != 1 ||
       SSL_CTX_add_client_CA(c, ca.native()) != 1)
     return ossl::openssl_error("cannot install the cluster CA");
+  for (const auto& other : also_trusted) {
+    if (other.empty() || !other.is_ca()) return make_error("a trusted TLS CA is not a CA");
+    if (X509_STORE_add_cert(SSL_CTX_get_cert_store(c), other.native()) != 1 ||
+        SSL_CTX_add_client_CA(c, other.native()) != 1)
+      return ossl::openssl_error("cannot install a trusted TLS CA");
+  }
   // VERIFY_PEER without FAIL_IF_NO_PEER_CERT: a certificate is optional (joining
   // clients have none), but one that is sent must verify.
   SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, nullptr);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "messages/result.hpp"
 #include "transport/x509_cert.hpp"
@@ -18,9 +19,11 @@ using ssl_context_ptr = std::unique_ptr<boost::asio::ssl::context>;
 // renegotiation, no session resumption (every connection verifies its peer
 // afresh). The chain sent is [leaf, ca] so that joining clients can check the
 // CA pin. Client certificates are requested but optional; one that is
-// presented must verify against `ca` (else the handshake fails).
+// presented must verify against `ca` or one of `also_trusted` (the other CA
+// during a rotation), else the handshake fails.
 result<ssl_context_ptr> make_server_context(const tls_credentials& server,
-                                            const x509_certificate& ca);
+                                            const x509_certificate& ca,
+                                            const std::vector<x509_certificate>& also_trusted);
 
 // Same protocol settings; presents `client` when given. Server verification is
 // installed by the caller (tls_client) through SSL_CTX_set_cert_verify_callback.

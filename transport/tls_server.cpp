@@ -117,7 +117,7 @@ result<std::unique_ptr<tls_server>> tls_server::start(tls_server_config config,
   auto address = net::ip::make_address(config.bind_address, ec);
   if (ec)
     return make_error("invalid bind address \"" + config.bind_address + "\" (expected an IP)");
-  auto ctx = detail::make_server_context(config.credentials, config.ca);
+  auto ctx = detail::make_server_context(config.credentials, config.ca, config.also_trusted);
   if (!ctx) return ctx.err();
 
   const tcp::endpoint endpoint(address, config.port);
@@ -151,6 +151,19 @@ result<std::unique_ptr<tls_server>> tls_server::start(tls_server_config config,
     });
   }
   return std::unique_ptr<tls_server>(new tls_server(std::move(im)));
+}
+
+status tls_server::reload(const tls_credentials& credentials, const x509_certificate& ca,
+                          const std::vector<x509_certificate>& also_trusted) {
+  if (auto st = verify_x509_chain(credentials.cert, ca, x509_purpose::tls_server); !st)
+    return make_error("the server certificate is not valid under the cluster CA: " + st.message());
+  auto ctx = detail::make_server_context(credentials, ca, also_trusted);
+  if (!ctx) return ctx.err();
+  std::shared_ptr<boost::asio::ssl::context> next(std::move(ctx).value());
+  auto& shared = *impl_->shared;
+  std::lock_guard lock(shared.ssl_mu);
+  shared.ssl = std::move(next);
+  return {};
 }
 
 std::uint16_t tls_server::port() const {

@@ -28,10 +28,11 @@
 namespace tp::transport {
 
 struct tls_server_config {
-  std::string bind_address = "127.0.0.1";  // an IP literal ("0.0.0.0", "::")
-  std::uint16_t port = 0;                  // 0: any free port, see tls_server::port()
-  tls_credentials credentials;             // the auth server's certificate (role auth) + key
-  x509_certificate ca;                     // verifies client certs; sent in the chain for pins
+  std::string bind_address = "127.0.0.1";      // an IP literal ("0.0.0.0", "::")
+  std::uint16_t port = 0;                      // 0: any free port, see tls_server::port()
+  tls_credentials credentials;                 // the auth server's certificate (role auth) + key
+  x509_certificate ca;                         // verifies client certs; sent in the chain for pins
+  std::vector<x509_certificate> also_trusted;  // more client-cert CAs (the other one in a rotation)
   std::size_t io_threads = 2;
   std::chrono::milliseconds handshake_timeout{10'000};
   // A connection that sends no complete frame (ping counts) for this long is
@@ -81,6 +82,10 @@ class tls_server {
 
   std::uint16_t port() const;
   std::size_t connection_count() const;
+  // Serves new connections with other credentials and trusted CAs (a CA rotation);
+  // open connections keep theirs. Nothing changes on error. Thread-safe.
+  status reload(const tls_credentials& credentials, const x509_certificate& ca,
+                const std::vector<x509_certificate>& also_trusted);
   // Closes the listener and every connection (on_close runs with an error),
   // then joins the io threads. Idempotent.
   void stop();

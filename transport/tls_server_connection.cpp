@@ -43,7 +43,8 @@ server_connection::server_connection(std::shared_ptr<server_shared> shared, sock
     : shared_(std::move(shared)),
       id_(id),
       remote_(std::move(remote)),
-      stream_(std::move(socket), *shared_->ssl),
+      ssl_(shared_->current_ssl()),
+      stream_(std::move(socket), *ssl_),
       timer_(stream_.get_executor()),
       decoder_(shared_->config.max_frame_payload) {}
 

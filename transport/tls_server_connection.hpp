@@ -28,9 +28,16 @@ struct server_shared {
   server_shared(tls_server_config c, tls_server_handlers h, ssl_context_ptr ctx)
       : config(std::move(c)), handlers(std::move(h)), ssl(std::move(ctx)) {}
 
+  std::shared_ptr<boost::asio::ssl::context> current_ssl() {
+    std::lock_guard lock(ssl_mu);  // not mu: connections are made while mu is held
+    return ssl;
+  }
+
   tls_server_config config;
   tls_server_handlers handlers;
-  ssl_context_ptr ssl;
+  // Replaced by tls_server::reload; each connection keeps the one it started with.
+  std::shared_ptr<boost::asio::ssl::context> ssl;  // guarded by ssl_mu
+  std::mutex ssl_mu;
   boost::asio::io_context ioc;
 
   std::mutex mu;
@@ -83,6 +90,7 @@ class server_connection final : public tls_connection,
   std::shared_ptr<server_shared> shared_;
   const std::uint64_t id_;
   const std::string remote_;
+  std::shared_ptr<boost::asio::ssl::context> ssl_;  // outlives stream_'s SSL object
   boost::asio::ssl::stream<socket_type> stream_;
   boost::asio::steady_timer timer_;
   frame_decoder decoder_;

@@ -15,8 +15,17 @@ bool is_ip_literal(const std::string& s) {
 }
 
 result<x509_certificate> pick_anchor(const std::vector<x509_certificate>& chain,
-                                     const server_trust& trust) {
-  if (trust.ca) return *trust.ca;
+                                     const server_trust& trust, sys_time now) {
+  if (trust.ca) {
+    // During a rotation the old and the new CA share a name: the one the leaf verifies
+    // under is the anchor; the configured CA when none does (its error is reported).
+    std::span<const x509_certificate> rest(chain.data() + 1, chain.size() - 1);
+    for (const auto& other : trust.also_trusted) {
+      if (verify_x509_chain(chain.front(), other, x509_purpose::tls_server, now, rest))
+        return other;
+    }
+    return *trust.ca;
+  }
   // Candidates: self-signed CA certificates the server sent after its leaf.
   std::vector<const x509_certificate*> cas;
   for (std::size_t i = 1; i < chain.size(); ++i) {
@@ -42,7 +51,7 @@ result<trusted_server> check_server_chain(const std::vector<x509_certificate>& c
                                           const server_trust& trust, sys_time now) {
   if (chain.empty() || chain.front().empty())
     return make_error("the auth server presented no certificate");
-  auto anchor = pick_anchor(chain, trust);
+  auto anchor = pick_anchor(chain, trust, now);
   if (!anchor) return anchor.err();
   const x509_certificate& leaf = chain.front();
   std::span<const x509_certificate> rest(chain.data() + 1, chain.size() - 1);

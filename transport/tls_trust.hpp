@@ -27,6 +27,9 @@ namespace tp::transport {
 
 struct server_trust {
   std::optional<x509_certificate> ca;  // the cluster CA, when the client has it
+  // Further anchors beside `ca`: during a CA rotation the old and the new CA are both
+  // trusted, whichever one signed the server's certificate.
+  std::vector<x509_certificate> also_trusted;
   std::optional<std::string> ca_pin;   // "sha256:<hex>" (normalize_ca_pin'd)
   bool allow_insecure = false;         // no CA and no pin: trust on first use
   std::string expected_role = "auth";  // "" accepts any known role

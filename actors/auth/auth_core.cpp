@@ -96,6 +96,9 @@ struct auth_core::handlers {
   }
 
   api_reply operator()(ca_keys_request&) { return core.public_cas(); }
+  api_reply operator()(rotation_status_request&) { return core.rotation_status(); }
+  api_reply operator()(rotate_ca_request& r) { return core.rotate(r, now); }
+  api_reply operator()(renew_identity_request& r) { return core.renew(who, r, now); }
 
   api_reply operator()(sign_user_request& r) {
     auto u = core.resources_.get(resource_kind::user, r.user);
@@ -322,8 +325,8 @@ struct auth_core::handlers {
     auto cert = sign_user_certificate(core.cas_, *key, r.user, account->logins(), ttl, {}, now);
     if (cert) count_certificate("user");
     if (!cert) return fail(api_errc::bad_parameter, cert.message());
-    return ssh_login_reply{
-        r.user, std::move(*cert), core.cas_.cluster_name, {core.cas_.host.pub().authorized_key()}};
+    return ssh_login_reply{r.user, std::move(*cert), core.cas_.cluster_name,
+                           core.own_public_cas().host_ca_keys};
   }
 
   // The root's side of Trusted Clusters: a leaf with a trusted_cluster token gets its
@@ -424,7 +427,8 @@ struct auth_core::handlers {
 
 auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
                      auth_core_options options)
-    : db_(db),
+    : owner_lock_(options.owner_lock),
+      db_(db),
       cas_(std::move(cas)),
       options_(std::move(options)),
       tokens_(db, options_.static_tokens),
@@ -476,17 +480,23 @@ api_reply auth_core::handle(const caller& who, api_request request, sys_time now
   return std::visit(handlers{*this, who, now}, request);
 }
 
-ca_keys auth_core::public_cas() const {
+ca_keys auth_core::own_public_cas() const {
   ca_keys out;
   out.cluster_name = cas_.cluster_name;
-  out.user_ca_keys = {cas_.user.pub().authorized_key()};
+  for (const auto& k : cas_.user_trusted) out.user_ca_keys.push_back(k.authorized_key());
+  for (const auto& k : cas_.host_trusted) out.host_ca_keys.push_back(k.authorized_key());
+  for (const auto& c : cas_.tls_trusted) {
+    if (auto pem = c.to_pem()) out.tls_ca_pem += *pem;
+  }
+  return out;
+}
+
+ca_keys auth_core::public_cas() const {
+  ca_keys out = own_public_cas();
   // Users of the clusters we trust (Trusted Clusters) log in to our nodes too.
   for (auto& k : remote_ca_keys(*db_, cas_.cluster_name, ca_type::user)) {
     out.user_ca_keys.push_back(std::move(k));
   }
-  out.host_ca_keys = {cas_.host.pub().authorized_key()};
-  auto pem = cas_.tls.cert.to_pem();
-  if (pem) out.tls_ca_pem = std::move(*pem);
   return out;
 }
 
@@ -557,15 +567,8 @@ api_reply auth_core::join(const join_request& r, bool token_checked, sys_time no
   if (ssh_cert) count_certificate("host");
   if (!ssh_cert) return fail(api_errc::bad_parameter, ssh_cert.message());
 
-  // SANs: names the host may be dialed by; the identity itself is CN/O.
-  std::vector<std::string> hosts;
-  for (const auto& p : host_principals(hr, cas_.cluster_name)) {
-    if (p.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") ==
-        std::string::npos) {
-      hosts.push_back(p);
-    }
-  }
-  auto tls_cert = issue_tls_cert_pem(*tls_key, r.host_id, {r.role}, hosts, now);
+  auto tls_cert = issue_tls_cert_pem(*tls_key, r.host_id, {r.role},
+                                     tls_host_names(host_principals(hr, cas_.cluster_name)), now);
   if (!tls_cert) return fail(api_errc::bad_parameter, tls_cert.message());
   return join_reply{r.host_id, r.role, std::move(*ssh_cert), std::move(*tls_cert), public_cas()};
 }

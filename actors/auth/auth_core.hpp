@@ -51,8 +51,24 @@ class auth_core {
   token_registry& tokens() { return tokens_; }
   resource_store& resources() { return resources_; }
 
-  // Public halves of the CAs, as nodes and tctl receive them.
+  // Public halves of the CAs, as nodes and tctl receive them: every trusted key
+  // (the signers' first), and the user CAs of trusted clusters.
   messages::ca_keys public_cas() const;
+  // This cluster's own public CAs only (what a trust exchange sends).
+  messages::ca_keys own_public_cas() const;
+
+  // Rotation state of both CAs, with public_cas().
+  messages::rotation_reply rotation_status() const;
+
+  // Periodic work (about every second): moves automatic rotations on when their
+  // schedule says so, and picks up CA changes another auth server stored.
+  void tick(sys_time now = std::chrono::system_clock::now());
+
+  // Called (on the auth server's thread) whenever the CAs in use changed: a rotation
+  // step here or on another auth server sharing the backend.
+  void set_on_cas_changed(std::function<void(const auth_core&)> f) {
+    on_cas_changed_ = std::move(f);
+  }
 
   // A TLS leaf for `key` signed by the cluster's TLS CA: CN = name, O = roles.
   tp::result<std::string> issue_tls_cert_pem(const transport::x509_public_key& key,
@@ -86,6 +102,14 @@ class auth_core {
  private:
   struct handlers;
 
+  // Re-reads the CAs when their stored records changed; true if they did.
+  bool reload_cas();
+  messages::api_reply rotate(const messages::rotate_ca_request& r, sys_time now);
+  messages::api_reply renew(const messages::caller& who, const messages::renew_identity_request& r,
+                            sys_time now);
+
+  // Declared first, so released last: after the backend is closed (data_dir/auth.lock).
+  std::shared_ptr<void> owner_lock_;
   std::shared_ptr<persistence::backend> db_;
   cluster_cas cas_;
   auth_core_options options_;
@@ -93,6 +117,7 @@ class auth_core {
   resource_store resources_;
   std::shared_ptr<audit_store> audit_;
   std::function<void(nlohmann::json)> audit_sink_;
+  std::function<void(const auth_core&)> on_cas_changed_;
   login_limiter limiter_;
   remote_clusters remote_clusters_;
 };

@@ -59,7 +59,10 @@ const char* request_name(const api_request& r) {
                                           "validate_trusted_cluster",
                                           "report_tunnels",
                                           "remote_clusters",
-                                          "delete_remote_cluster"};
+                                          "delete_remote_cluster",
+                                          "rotate_ca",
+                                          "rotation_status",
+                                          "renew_identity"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }
@@ -118,10 +121,8 @@ caf::result<api_reply> establish_trust(caf::stateful_actor<auth_server_state>* s
         api_errc::already_exists,
         "trusted_cluster \"" + tc.meta.name + "\" already exists; use -f to overwrite it"}};
   }
-  ca_keys own;
-  own.cluster_name = core.cas().cluster_name;
-  own.user_ca_keys = {core.cas().user.pub().authorized_key()};
-  own.host_ca_keys = {core.cas().host.pub().authorized_key()};
+  ca_keys own = core.own_public_cas();
+  own.tls_ca_pem.clear();  // the control plane's CA stays inside the cluster
   trust_exchange_options opts;
   opts.insecure = core.options().insecure_trust;
   auto worker = self->spawn<caf::detached>(trust_worker, std::move(own), opts);
@@ -159,9 +160,15 @@ bool is_trust_request(const api_request& r) {
   return tc != nullptr && tc->spec.enabled;
 }
 
+// How often automatic rotations are moved on and other auth servers' CA changes noticed.
+constexpr std::chrono::seconds rotation_tick_interval{1};
+
 caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
-                          std::shared_ptr<auth_core> core_holder) {
-  self->state.core = std::move(core_holder);
+                          std::shared_ptr<std::shared_ptr<auth_core>> box) {
+  // Taken out of the box: CAF keeps the spawn arguments as long as the actor object
+  // (a pending tick keeps it up to a second past its end), but the core, and with it
+  // the backend and data_dir/auth.lock, must go with the state when the actor ends.
+  self->state.core = std::move(*box);
   if (auto store = self->state.core->audit()) {
     auto log = spawn_audit_log(self->system(), store);
     self->link_to(log);
@@ -172,7 +179,12 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
   for (const auto& t : self->state.core->tokens().list(std::chrono::system_clock::now())) {
     start_timer(self, t.token, t.expires_unix);
   }
+  self->delayed_send(self, rotation_tick_interval, tick_atom::value);
   return {
+      [self](tick_atom) {
+        self->state.core->tick();
+        self->delayed_send(self, rotation_tick_interval, tick_atom::value);
+      },
       [self](caller& who, api_request& request) -> caf::result<api_reply> {
         const char* what = request_name(request);
         if (self->state.audit_log && audit_store::handles(request)) {
@@ -250,7 +262,8 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
 
 caf::actor spawn_auth_server(caf::actor_system& sys, std::unique_ptr<auth_core> core) {
   // CAF copies spawn arguments: the core travels as a shared_ptr.
-  return sys.spawn<caf::detached>(auth_server, std::shared_ptr<auth_core>(std::move(core)));
+  return sys.spawn<caf::detached>(auth_server,
+                                  std::make_shared<std::shared_ptr<auth_core>>(std::move(core)));
 }
 
 }  // namespace tp::actors::auth

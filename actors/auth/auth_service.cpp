@@ -12,6 +12,7 @@
 #include "actors/auth/ca_store.hpp"
 #include "actors/auth/control_plane.hpp"
 #include "actors/auth/local_identities.hpp"
+#include "actors/auth/schema.hpp"
 #include "actors/host/outbound_proxy.hpp"
 #include "actors/identity/identity_file.hpp"
 #include "messages/version.hpp"
@@ -61,8 +62,18 @@ tp::result<transport::tls_credentials> server_credentials(const auth_core& core,
   req.roles = {"auth"};
   req.hosts = server_hosts(cfg);
   req.not_before = now - std::chrono::minutes{1};
-  req.not_after = std::min(now + std::chrono::hours{24 * 365}, core.cas().tls.cert.not_after());
-  return transport::issue_credentials(core.cas().tls, req);
+  const auto& issuer = core.cas().tls_server_issuer;
+  req.not_after = std::min(now + std::chrono::hours{24 * 365}, issuer.cert.not_after());
+  return transport::issue_credentials(issuer, req);
+}
+
+// The CAs the control plane trusts besides the one that issued its own certificate.
+std::vector<transport::x509_certificate> other_tls_cas(const cluster_cas& cas) {
+  std::vector<transport::x509_certificate> out;
+  for (const auto& c : cas.tls_trusted) {
+    if (!(c == cas.tls_server_issuer.cert)) out.push_back(c);
+  }
+  return out;
 }
 
 }  // namespace
@@ -80,6 +91,11 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
                       " (" + lock.message() + "); stop it or give this one its own data_dir");
   auto db = open_backend(cfg);
   if (!db) return db.err();
+  auto schema = migrate_schema(**db);
+  if (!schema) return schema.err();
+  if (schema->from != 0 && schema->from != schema->to)
+    spdlog::info("storage schema migrated from version {} to {} ({} record(s) updated)",
+                 schema->from, schema->to, schema->records_changed);
   auto name = load_or_create_cluster_name(**db, cfg.auth_service.cluster_name);
   if (!name) return name.err();
   auto cas = load_or_create_cas(**db, *name);
@@ -117,19 +133,35 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   tls.bind_address = cfg.auth_service.listen_addr.host;
   tls.port = cfg.auth_service.listen_addr.port;
   tls.credentials = std::move(*creds);
-  tls.ca = core->cas().tls.cert;
+  tls.ca = core->cas().tls_server_issuer.cert;
+  tls.also_trusted = other_tls_cas(core->cas());
   tls.max_connections = cfg.global.limits.max_connections;
 
+  // A rotation step: tctl's identity and the control plane's certificate follow the CAs.
+  auto plane_slot = std::make_shared<std::weak_ptr<control_plane>>();
+  core->set_on_cas_changed([plane_slot, cfg, host_id = *host_id](const auth_core& c) {
+    if (auto st = write_admin_identity(c, cfg.global.data_dir); !st)
+      spdlog::error("rewriting the admin identity after a CA change: {}", st.message());
+    auto plane = plane_slot->lock();
+    if (!plane) return;
+    auto creds = server_credentials(c, host_id, cfg);
+    auto st = creds ? plane->reload(*creds, c.cas().tls_server_issuer.cert, other_tls_cas(c.cas()))
+                    : tp::status(creds.err());
+    if (!st) spdlog::error("the auth server keeps its TLS certificate: {}", st.message());
+  });
+
   auto server = spawn_auth_server(sys, std::move(core));
-  auto plane = control_plane::start(sys, server, std::move(tls));
-  if (!plane) {
+  auto started = control_plane::start(sys, server, std::move(tls));
+  if (!started) {
     caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
     return make_error("auth_service.listen_addr " + cfg.auth_service.listen_addr.to_string() +
-                      ": " + plane.message());
+                      ": " + started.message());
   }
+  std::shared_ptr<control_plane> plane(std::move(*started));
+  *plane_slot = plane;
   spdlog::info("auth service started: cluster \"{}\", storage {}, listening on {}:{}", *name,
-               cfg.global.storage.type_name, cfg.auth_service.listen_addr.host, (*plane)->port());
-  return sys.spawn(auth_service, std::shared_ptr<control_plane>(std::move(*plane)), server);
+               cfg.global.storage.type_name, cfg.auth_service.listen_addr.host, plane->port());
+  return sys.spawn(auth_service, std::move(plane), server);
 }
 
 }  // namespace tp::actors::auth

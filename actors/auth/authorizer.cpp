@@ -25,6 +25,9 @@ struct rules {
   bool operator()(const ping_request&) const { return !who.roles.empty(); }
   bool operator()(const ca_keys_request&) const { return is_host(who); }
   bool operator()(const audit_event_request&) const { return is_host(who); }
+  // Hosts follow CA rotations: they read the state and renew their own certificates.
+  bool operator()(const rotation_status_request&) const { return is_host(who); }
+  bool operator()(const renew_identity_request&) const { return is_host(who); }
   bool operator()(const session_chunk_request&) const { return is_host(who); }
   // The proxy serves users' playback and session lists (`tsh play`, `tsh sessions ls`).
   bool operator()(const recording_request&) const { return who.has_role("proxy"); }

@@ -31,23 +31,41 @@ std::string authorized_keys_line(const transport::public_key& user_ca,
   return "cert-authority " + user_ca.authorized_key("clustername=" + std::string(cluster_name));
 }
 
+namespace {
+
+// Every trusted key (both generations during a rotation), else the signer.
+const std::vector<transport::public_key>& or_signer(const std::vector<transport::public_key>& v,
+                                                    const transport::key_pair& signer,
+                                                    std::vector<transport::public_key>& tmp) {
+  if (!v.empty()) return v;
+  tmp = {signer.pub()};
+  return tmp;
+}
+
+}  // namespace
+
 tp::result<std::string> export_authorities(const cluster_cas& cas, export_type type,
                                            const known_hosts_options& options) {
-  switch (type) {
-    case export_type::all:
-      return known_hosts_line(cas.host.pub(), cas.cluster_name, options) + "\n" +
-             authorized_keys_line(cas.user.pub(), cas.cluster_name) + "\n";
-    case export_type::user:
-      return authorized_keys_line(cas.user.pub(), cas.cluster_name) + "\n";
-    case export_type::host:
-      return known_hosts_line(cas.host.pub(), cas.cluster_name, options) + "\n";
-    case export_type::tls: {
-      auto pem = cas.tls.cert.to_pem();
+  std::vector<transport::public_key> tmp_host, tmp_user;
+  const auto& host = or_signer(cas.host_trusted, cas.host, tmp_host);
+  const auto& user = or_signer(cas.user_trusted, cas.user, tmp_user);
+  std::string out;
+  if (type == export_type::host || type == export_type::all) {
+    for (const auto& k : host) out += known_hosts_line(k, cas.cluster_name, options) + "\n";
+  }
+  if (type == export_type::user || type == export_type::all) {
+    for (const auto& k : user) out += authorized_keys_line(k, cas.cluster_name) + "\n";
+  }
+  if (type == export_type::tls) {
+    std::vector<transport::x509_certificate> certs = cas.tls_trusted;
+    if (certs.empty()) certs = {cas.tls.cert};
+    for (const auto& c : certs) {
+      auto pem = c.to_pem();
       if (!pem) return make_error("cannot encode the TLS CA: " + pem.message());
-      return std::move(*pem);
+      out += *pem;
     }
   }
-  return make_error("unknown export type");
+  return out;
 }
 
 std::string ca_pin(const cluster_cas& cas) {

@@ -161,4 +161,15 @@ tp::result<key_files> make_host_key_files(const cluster_cas& cas, const host_cer
   return files_for(*key, std::move(cert), principals.empty() ? "" : principals.front());
 }
 
+std::vector<std::string> tls_host_names(const std::vector<std::string>& principals) {
+  std::vector<std::string> hosts;
+  for (const auto& p : principals) {
+    if (p.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") ==
+        std::string::npos) {
+      hosts.push_back(p);
+    }
+  }
+  return hosts;
+}
+
 }  // namespace tp::actors::auth

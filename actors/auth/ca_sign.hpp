@@ -53,6 +53,10 @@ struct host_cert_request {
 std::vector<std::string> host_principals(const host_cert_request& request,
                                          const std::string& cluster_name);
 
+// The principals that can be TLS subjectAltNames (host names and IPs): a host's TLS
+// certificate answers to the names its SSH host certificate lists.
+std::vector<std::string> tls_host_names(const std::vector<std::string>& principals);
+
 // Signs `key` with the host CA; key id = host_id, or the first principal.
 // Returns the certificate line.
 tp::result<std::string> sign_host_certificate(const cluster_cas& cas,

@@ -45,7 +45,9 @@ tp::status add_tls_ca(cert_authority& ca, const std::string& cluster_name) {
   return {};
 }
 
-tp::result<cert_authority> new_ssh_ca(ca_type type, const std::string& cluster_name) {
+}  // namespace
+
+tp::result<cert_authority> generate_ca(ca_type type, const std::string& cluster_name) {
   auto key = transport::key_pair::generate(transport::key_type::ed25519);
   if (!key)
     return make_error("cannot generate the " + std::string(to_string(type)) +
@@ -57,11 +59,15 @@ tp::result<cert_authority> new_ssh_ca(ca_type type, const std::string& cluster_n
   ca.spec.checking_keys = {key->pub().authorized_key()};
   ca.spec.signing_keys = {transport::encode_openssh_private_key(*key)};
   ca.spec.signing_alg = std::string(transport::key_type_name(key->type()));
+  ca.spec.rotation_state.state = "standby";  // schema 2: every CA has a rotation state
+  ca.spec.rotation_state.phase = "standby";
   if (type == ca_type::host) {
     if (auto s = add_tls_ca(ca, cluster_name); !s) return s.err();
   }
   return ca;
 }
+
+namespace {
 
 // The stored CA of `type`, created if absent. One retry covers losing a
 // creation race; a second already_exists/not_found flip means something else
@@ -74,7 +80,7 @@ tp::result<stored_ca> ensure_ssh_ca(persistence::backend& db, ca_type type,
     if (got) return std::move(*got);
     if (!got.is(error_kind::not_found))
       return make_error("cannot read " + key + ": " + got.message());
-    auto fresh = new_ssh_ca(type, cluster_name);
+    auto fresh = generate_ca(type, cluster_name);
     if (!fresh) return fresh.err();
     std::string raw = encode(*fresh);
     auto put = db.create(key, raw);
@@ -136,6 +142,26 @@ tp::result<transport::key_pair> signing_key(const cert_authority& ca, const std:
   return std::move(*pair);
 }
 
+tp::status trusted_keys(const cert_authority& ca, const std::string& key,
+                        std::vector<transport::public_key>& out) {
+  for (const auto& line : ca.spec.checking_keys) {
+    auto pub = transport::public_key::from_authorized_key(line);
+    if (!pub) return make_error(key + ": cannot read a checking key: " + pub.message());
+    out.push_back(std::move(*pub));
+  }
+  return {};
+}
+
+tp::status trusted_tls(const cert_authority& ca, const std::string& key,
+                       std::vector<transport::x509_certificate>& out) {
+  for (const auto& kp : ca.spec.tls_key_pairs) {
+    auto cert = transport::x509_certificate::from_pem(kp.cert);
+    if (!cert || !cert->is_ca()) return make_error(key + ": a TLS CA certificate is unusable");
+    out.push_back(std::move(*cert));
+  }
+  return {};
+}
+
 tp::result<transport::tls_credentials> tls_ca(const cert_authority& ca, const std::string& key) {
   const auto& kp = ca.spec.tls_key_pairs.front();
   auto creds = transport::credentials_from_pem(kp.cert, kp.key);
@@ -183,7 +209,52 @@ tp::result<cluster_cas> load_or_create_cas(persistence::backend& db,
   out.user = std::move(*user_key);
   out.host = std::move(*host_key);
   out.tls = std::move(*tls);
+  const auto user_name = ca_backend_key(ca_type::user, cluster_name);
+  const auto host_name = ca_backend_key(ca_type::host, cluster_name);
+  if (auto s = trusted_keys(user->ca, user_name, out.user_trusted); !s) return s.err();
+  if (auto s = trusted_keys(host->ca, host_name, out.host_trusted); !s) return s.err();
+  if (auto s = trusted_tls(host->ca, host_name, out.tls_trusted); !s) return s.err();
+  out.tls_server_issuer = out.tls;
+  if (host->ca.spec.rotation_state.phase == "update_clients" &&
+      host->ca.spec.tls_key_pairs.size() >= 2) {
+    const auto& old = host->ca.spec.tls_key_pairs[1];
+    auto creds = transport::credentials_from_pem(old.cert, old.key);
+    if (!creds || !creds->cert.is_ca())
+      return make_error(host_name + ": cannot read the previous TLS CA");
+    out.tls_server_issuer = std::move(*creds);
+  }
+  out.user_rotation = user->ca.spec.rotation_state;
+  out.host_rotation = host->ca.spec.rotation_state;
+  out.user_raw = std::move(user->raw);
+  out.host_raw = std::move(host->raw);
   return out;
+}
+
+tp::result<messages::cert_authority> update_ca_record(
+    persistence::backend& db, ca_type type, const std::string& cluster_name,
+    const std::function<tp::result<cert_authority>(const cert_authority&)>& change) {
+  const std::string key = ca_backend_key(type, cluster_name);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto got = fetch(db, key);
+    if (!got) return make_error("cannot read " + key + ": " + got.message());
+    auto next = change(got->ca);
+    if (!next) return next.err();
+    std::string raw = encode(*next);
+    auto swapped = db.compare_and_swap(key, got->raw, raw);
+    if (swapped) return std::move(*next);
+    if (!swapped.is(error_kind::compare_failed))
+      return make_error("cannot store " + key + ": " + swapped.message());
+  }
+  return make_error("cannot update " + key + ": another auth server keeps changing it");
+}
+
+tp::result<std::pair<std::string, std::string>> stored_ca_bytes(persistence::backend& db,
+                                                                const std::string& cluster_name) {
+  auto user = db.get(ca_backend_key(ca_type::user, cluster_name));
+  if (!user) return make_error("cannot read the user CA: " + user.message());
+  auto host = db.get(ca_backend_key(ca_type::host, cluster_name));
+  if (!host) return make_error("cannot read the host CA: " + host.message());
+  return std::make_pair(std::move(user->value), std::move(host->value));
 }
 
 }  // namespace tp::actors::auth

@@ -129,6 +129,13 @@ std::uint16_t control_plane::port() const {
   return server_ ? server_->port() : 0;
 }
 
+tp::status control_plane::reload(const transport::tls_credentials& credentials,
+                                 const transport::x509_certificate& ca,
+                                 const std::vector<transport::x509_certificate>& also_trusted) {
+  if (!server_) return make_error("the control plane is stopped");
+  return server_->reload(credentials, ca, also_trusted);
+}
+
 void control_plane::stop() {
   if (server_) server_->stop();
 }

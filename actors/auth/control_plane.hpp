@@ -27,6 +27,10 @@ class control_plane {
                                                           transport::tls_server_config config);
   ~control_plane();
   std::uint16_t port() const;
+  // New connections get these credentials and trusted CAs (CA rotation).
+  tp::status reload(const transport::tls_credentials& credentials,
+                    const transport::x509_certificate& ca,
+                    const std::vector<transport::x509_certificate>& also_trusted);
   void stop();
 
   struct connections;

@@ -14,6 +14,7 @@ tp::result<std::unique_ptr<auth_client>> auth_client::connect(const std::string&
   cfg.port = port;
   cfg.credentials = std::move(parts->credentials);
   cfg.trust.ca = std::move(parts->ca);
+  cfg.trust.also_trusted = std::move(parts->also_trusted);
   auto c = transport::tls_client::connect(cfg);
   if (!c) return c.err();
   return std::unique_ptr<auth_client>(new auth_client(std::move(*c)));

@@ -10,6 +10,7 @@
 #include "actors/host/audit_spool.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
+#include "actors/host/rotation_follow.hpp"
 #include "messages/type_ids.hpp"
 #include "messages/version.hpp"
 #include "transport/ssh_private_key.hpp"
@@ -43,6 +44,9 @@ struct link_state {
   std::uint64_t audit_dropped = 0;
   std::unique_ptr<audit_spool> spool;  // what waits on disk while auth is away
   std::mt19937 rng{std::random_device{}()};
+  live_identity_ptr id;
+  bool rotation_unsupported = false;  // an older auth server: the CA keys are polled instead
+  std::string rotation_error;         // the last one logged
   static inline const char* name = "auth_link";
 };
 
@@ -92,30 +96,84 @@ messages::node announced_node(const config::teleport_config& cfg, const identity
 
 namespace {
 
-// The user CAs auth vouches for now: they change when trust with another cluster is
-// established or removed.
-void refresh_user_cas(auth_client& client, cluster_settings& settings, const std::string& role) {
-  auto keys = client.call_as(messages::ca_keys_request{}, std::chrono::seconds{10});
-  if (!keys) return;  // the heartbeat's own failure handling covers a broken link
+std::optional<std::vector<std::string>> blobs_of(const std::vector<std::string>& lines,
+                                                 const std::string& role, const char* what) {
   std::vector<std::string> blobs;
-  for (const auto& line : keys->user_ca_keys) {
+  for (const auto& line : lines) {
     auto k = transport::public_key::from_authorized_key(line);
     if (!k) {
-      spdlog::warn("{}: auth sent a user CA key that does not parse: {}", role, k.message());
-      return;
+      spdlog::warn("{}: auth sent a {} key that does not parse: {}", role, what, k.message());
+      return std::nullopt;
     }
     blobs.push_back(k->blob());
   }
-  auto old = settings.user_cas();
-  if (!old || *old != blobs) {
-    if (old) spdlog::info("{}: now accepting {} user CA(s)", role, blobs.size());
-    settings.set_user_cas(std::move(blobs));
+  return blobs;
+}
+
+// The CAs auth vouches for now: user CAs change when trust with another cluster is
+// established or removed, and both kinds during a CA rotation.
+void apply_cas(const messages::ca_keys& keys, cluster_settings& settings, const std::string& role) {
+  if (auto blobs = blobs_of(keys.user_ca_keys, role, "user CA"); blobs && !blobs->empty()) {
+    auto old = settings.user_cas();
+    if (!old || *old != *blobs) {
+      if (old) spdlog::info("{}: now accepting {} user CA(s)", role, blobs->size());
+      settings.set_user_cas(std::move(*blobs));
+    }
+  }
+  if (auto blobs = blobs_of(keys.host_ca_keys, role, "host CA"); blobs && !blobs->empty()) {
+    settings.set_host_cas(std::move(*blobs));
   }
 }
 
+// One heartbeat's look at the CAs (see rotation_follow.hpp). False when the
+// connection must be made again (renewed certificates, or it broke).
+bool follow_cas(link_state& st, const config::teleport_config& cfg, const std::string& role,
+                cluster_settings* settings) {
+  messages::ca_keys keys;
+  bool got_keys = false;
+  if (!st.rotation_unsupported) {
+    identity id = st.id->get();
+    auto step = follow_rotation(*st.client, id, keys);
+    if (!step) {
+      if (!st.client->is_open()) return false;
+      // Auth did not answer the state (an older version, or a bad answer): poll the keys.
+      spdlog::warn("{}: cannot follow CA rotations: {}", role, step.message());
+      st.rotation_unsupported = true;
+    } else {
+      if (step->renew_error != st.rotation_error) {
+        if (!step->renew_error.empty()) spdlog::warn("{}: {}", role, step->renew_error);
+        st.rotation_error = step->renew_error;
+      }
+      got_keys = true;
+      if (step->trust_changed || step->renewed) {
+        if (auto w = write_identity(identity_path(cfg.global.data_dir, role), id); !w)
+          spdlog::error("{}: cannot store the identity: {}", role, w.message());
+        st.id->set(id);
+        spdlog::info("{}: {}", role,
+                     step->renewed ? "renewed its certificates with the cluster's new CA"
+                                   : "now trusts the cluster's CAs of the ongoing rotation");
+      }
+      if (step->renewed) {
+        if (settings) apply_cas(keys, *settings, role);
+        return false;  // reconnect with the new certificate
+      }
+    }
+  }
+  if (!got_keys) {
+    auto old = st.client->call_as(messages::ca_keys_request{}, std::chrono::seconds{10});
+    if (!old) return st.client->is_open();
+    keys = std::move(*old);
+  }
+  if (settings) apply_cas(keys, *settings, role);
+  return true;
+}
+
 caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_config cfg,
-                        identity id, std::string role, std::shared_ptr<cluster_settings> settings) {
-  const auto base_node = std::make_shared<const messages::node>(announced_node(cfg, id, role));
+                        live_identity_ptr live, std::string role,
+                        std::shared_ptr<cluster_settings> settings) {
+  const auto base_node =
+      std::make_shared<const messages::node>(announced_node(cfg, live->get(), role));
+  self->state.id = live;
   const auto auth = auth_address(cfg);
   self->state.spool = std::make_unique<audit_spool>(cfg.global.data_dir + "/log/upload/" + role);
 
@@ -123,7 +181,7 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
   auto connected = [=]() -> bool {
     auto& st = self->state;
     if (st.client) return true;
-    auto c = auth_client::connect(auth.host, auth.port, id);
+    auto c = auth_client::connect(auth.host, auth.port, st.id->get());
     if (!c) {
       if (st.failures++ == 0) {
         spdlog::warn("{}: cannot reach auth at {}: {}", role, auth.to_string(), c.message());
@@ -244,8 +302,7 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
           if (r) {
             if (st.failures > 0) spdlog::info("{}: connected to auth again", role);
             st.failures = 0;
-            // Only nodes log in users of trusted clusters (the proxy routes them).
-            if (settings && role == "node") refresh_user_cas(*st.client, *settings, role);
+            if (!follow_cas(st, cfg, role, settings.get())) st.client.reset();
           } else {
             failed("heartbeat", r.message());
           }
@@ -304,8 +361,9 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
 
 }  // namespace
 
-caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg, identity id,
-                           std::string role, std::shared_ptr<cluster_settings> settings) {
+caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg,
+                           live_identity_ptr id, std::string role,
+                           std::shared_ptr<cluster_settings> settings) {
   return sys.spawn<caf::detached>(auth_link, cfg, std::move(id), std::move(role),
                                   std::move(settings));
 }

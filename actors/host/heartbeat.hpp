@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "actors/identity/identity_file.hpp"
+#include "actors/identity/live_identity.hpp"
 #include "config/config.hpp"
 #include "messages/node.hpp"
 
@@ -60,10 +61,22 @@ struct cluster_settings {
     std::lock_guard<std::mutex> lock(cas_mu_);
     user_cas_ = std::move(v);
   }
+  // This cluster's host CAs (wire blobs), both generations during a rotation; null
+  // until auth answered once.
+  std::shared_ptr<const std::vector<std::string>> host_cas() const {
+    std::lock_guard<std::mutex> lock(cas_mu_);
+    return host_cas_;
+  }
+  void set_host_cas(std::vector<std::string> blobs) {
+    auto v = std::make_shared<const std::vector<std::string>>(std::move(blobs));
+    std::lock_guard<std::mutex> lock(cas_mu_);
+    host_cas_ = std::move(v);
+  }
 
  private:
   mutable std::mutex cas_mu_;
   std::shared_ptr<const std::vector<std::string>> user_cas_;
+  std::shared_ptr<const std::vector<std::string>> host_cas_;
 };
 
 // The node record a host announces (name = host ID, hostname = nodename).
@@ -74,7 +87,10 @@ messages::node announced_node(const config::teleport_config& cfg, const identity
 // 30s, plus up to 50% jitter from `jitter_fraction` in [0, 1).
 std::chrono::milliseconds reconnect_delay(unsigned failures, double jitter_fraction);
 
-caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg, identity id,
-                           std::string role, std::shared_ptr<cluster_settings> settings = nullptr);
+// The link keeps `id` current: during a CA rotation it takes the new trusted CAs and
+// renewed certificates into it (and into data_dir/identity/<role>.json).
+caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg,
+                           live_identity_ptr id, std::string role,
+                           std::shared_ptr<cluster_settings> settings = nullptr);
 
 }  // namespace tp::actors

@@ -72,9 +72,16 @@ tp::result<identity> read_identity(const std::filesystem::path& path) {
 tp::result<tls_identity> tls_parts(const identity& id) {
   auto creds = transport::credentials_from_pem(id.tls_cert_pem, id.tls_key_pem);
   if (!creds) return tp::make_error("the identity's TLS certificate: " + creds.message());
-  auto ca = transport::x509_certificate::from_pem(id.tls_ca_pem);
-  if (!ca) return tp::make_error("the identity's TLS CA: " + ca.message());
-  return tls_identity{std::move(*creds), std::move(*ca)};
+  auto cas = transport::x509_certificate::chain_from_pem(id.tls_ca_pem);
+  if (!cas) return tp::make_error("the identity's TLS CA: " + cas.message());
+  if (cas->empty()) return tp::make_error("the identity's TLS CA: no certificate");
+  for (const auto& c : *cas) {
+    if (!c.is_ca()) return tp::make_error("the identity's TLS CA: a certificate is not a CA");
+  }
+  tls_identity out{std::move(*creds), std::move(cas->front()), {}};
+  out.also_trusted.assign(std::make_move_iterator(cas->begin() + 1),
+                          std::make_move_iterator(cas->end()));
+  return out;
 }
 
 tp::result<std::string> load_or_create_host_id(const std::string& data_dir) {

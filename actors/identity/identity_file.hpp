@@ -21,7 +21,7 @@ struct identity {
   std::string cluster_name;
   std::string tls_cert_pem;
   std::string tls_key_pem;
-  std::string tls_ca_pem;
+  std::string tls_ca_pem;       // the active TLS CA first; during a CA rotation also the other one
   std::string ssh_private_key;  // openssh-key-v1 text; empty for admin
   std::string ssh_certificate;  // certificate line; empty for admin
   std::vector<std::string> user_ca_keys;
@@ -40,6 +40,7 @@ tp::result<identity> read_identity(const std::filesystem::path& path);
 struct tls_identity {
   transport::tls_credentials credentials;
   transport::x509_certificate ca;
+  std::vector<transport::x509_certificate> also_trusted;  // the rest of tls_ca_pem
 };
 tp::result<tls_identity> tls_parts(const identity& id);
 

@@ -78,7 +78,7 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
   auto settings = std::make_shared<cluster_settings>();
   policy.disconnect = disconnect_rules_of(settings);
   policy.current_user_cas = [settings] { return settings->user_cas(); };
-  auto link = spawn_heartbeat(sys, cfg, *id, "node", settings);
+  auto link = spawn_heartbeat(sys, cfg, std::make_shared<live_identity>(*id), "node", settings);
   auto handler = std::make_shared<node_handler>(
       std::move(policy),
       [link](nlohmann::json event) { caf::anon_send(link, audit_atom::value, event_text(event)); },

@@ -154,7 +154,8 @@ bool hand_over(caf::actor_system& sys, daemon_state& d, int sig) {
   if (!st) {
     spdlog::error("graceful restart failed: {}; this process goes on serving", st.message());
     if (auth != d.roles.end()) {
-      auto svc = spawn_service(sys, "auth", d.cfg);
+      // The stopped auth server's thread may still be closing the store.
+      auto svc = spawn_service(sys, "auth", d.cfg, std::chrono::seconds{10});
       if (!svc) {
         spdlog::error("auth service failed to start again: {}", svc.message());
         return false;

@@ -12,7 +12,7 @@ tp::result<messages::api_reply> auth_pool::call(messages::api_request request) {
     }
   }
   if (!c) {
-    auto made = auth_client::connect(auth_.host, auth_.port, id_);
+    auto made = auth_client::connect(auth_.host, auth_.port, id_->get());
     if (!made) return tp::make_error("cannot reach the auth service: " + made.message());
     c = std::move(*made);
   }

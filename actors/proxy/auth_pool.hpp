@@ -8,13 +8,15 @@
 #include <vector>
 
 #include "actors/client/auth_client.hpp"
+#include "actors/identity/live_identity.hpp"
 #include "config/address.hpp"
 
 namespace tp::actors {
 
 class auth_pool {
  public:
-  auth_pool(config::address auth, identity id, std::size_t max_idle = 4)
+  // New connections use the identity as it is then (it changes in a CA rotation).
+  auth_pool(config::address auth, live_identity_ptr id, std::size_t max_idle = 4)
       : auth_(std::move(auth)), id_(std::move(id)), max_idle_(max_idle) {}
 
   tp::result<messages::api_reply> call(messages::api_request request);
@@ -29,7 +31,7 @@ class auth_pool {
 
  private:
   config::address auth_;
-  identity id_;
+  live_identity_ptr id_;
   std::size_t max_idle_;
   std::mutex mu_;
   std::vector<std::unique_ptr<auth_client>> idle_;

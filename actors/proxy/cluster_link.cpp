@@ -115,7 +115,7 @@ caf::behavior link_actor(caf::stateful_actor<link_state>* self,
       o.fd = fd->release();
       o.user = ctx->cluster_name;
       o.private_key = ctx->host_key;
-      o.certificate = ctx->host_cert;
+      o.certificate = ctx->live ? ctx->live->get().ssh_certificate : ctx->host_cert;
       o.heartbeat = tunnel_heartbeat_interval;
       o.check_server = [&t](const std::string& line, const std::string& blob) {
         return check_root(t, line, blob);

@@ -25,6 +25,8 @@ namespace caf {
 class actor_system;
 }
 
+#include "actors/identity/live_identity.hpp"
+
 namespace tp::actors {
 
 class node_directory;
@@ -33,7 +35,8 @@ class auth_pool;
 struct cluster_link_context {
   std::string cluster_name;  // this (leaf) cluster: the tunnel's login
   std::string host_key;      // the proxy's host key (openssh-key-v1 text)
-  std::string host_cert;     // its host certificate line
+  std::string host_cert;     // its host certificate line (when `live` is not set)
+  live_identity_ptr live;    // the current one: renewed during a CA rotation
   std::shared_ptr<node_directory> nodes;
   std::shared_ptr<auth_pool> auth;  // answers the root's "@q:" queries
 };

@@ -325,7 +325,8 @@ std::string proxy_handler::clusters_json() const {
 }
 
 tp::status proxy_handler::authorize(const auth_attempt& a) {
-  return check_user_certificate(ca_blobs_, a);
+  auto current = current_user_cas_ ? current_user_cas_() : nullptr;
+  return check_user_certificate(current ? *current : ca_blobs_, a);
 }
 
 std::unique_ptr<session_handler> proxy_handler::on_authenticated(server_session& s,

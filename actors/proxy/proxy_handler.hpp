@@ -37,6 +37,12 @@ class proxy_handler : public transport::ssh_server_handler,
                 std::shared_ptr<blocking_pool> pool = nullptr,
                 std::shared_ptr<const recording_forward> forward = nullptr);
 
+  // The user CAs as auth announces them now (a CA rotation changes them); until the
+  // first answer, the ones given to the constructor.
+  void set_user_cas_source(std::function<std::shared_ptr<const std::vector<std::string>>()> f) {
+    current_user_cas_ = std::move(f);
+  }
+
   tp::status authorize(const transport::auth_attempt& a) override;
   std::unique_ptr<transport::session_handler> on_authenticated(
       transport::server_session& s, const transport::auth_attempt& a) override;
@@ -65,6 +71,7 @@ class proxy_handler : public transport::ssh_server_handler,
 
  private:
   std::vector<std::string> ca_blobs_;
+  std::function<std::shared_ptr<const std::vector<std::string>>()> current_user_cas_;
   std::shared_ptr<node_directory> nodes_;
   std::string server_id_;
   proxy_audit_sink sink_;

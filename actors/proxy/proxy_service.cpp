@@ -178,7 +178,7 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
 
 caf::behavior cluster_watcher(caf::stateful_actor<watcher_state>* self,
                               std::shared_ptr<node_directory> dir, config::address auth,
-                              identity id, federation fed) {
+                              live_identity_ptr live, federation fed) {
   self->attach_functor([links = self->state.links] {
     for (auto& [name, link] : *links) link.shutdown();
   });
@@ -186,12 +186,13 @@ caf::behavior cluster_watcher(caf::stateful_actor<watcher_state>* self,
   return {[=](refresh_atom) {
     auto& st = self->state;
     if (!st.client) {
-      auto c = auth_client::connect(auth.host, auth.port, id);
+      auto c = auth_client::connect(auth.host, auth.port, live->get());
       if (c) st.client = std::move(*c);
     }
     if (st.client) {
       auto nodes = fetch<messages::node>(*st.client, messages::resource_kind::node);
-      tp::status ok = nodes ? refresh_trust(self, fed, id.cluster_name) : tp::status(nodes.err());
+      tp::status ok =
+          nodes ? refresh_trust(self, fed, live->get().cluster_name) : tp::status(nodes.err());
       if (nodes) dir->replace(std::move(*nodes));
       if (ok) {
         st.failing = false;
@@ -287,7 +288,8 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   // A malformed HTTPS_PROXY would only show when a trusted cluster is dialed: refuse it now.
   if (auto st = check_outbound_proxy(); !st) return st.err();
   auto settings = std::make_shared<cluster_settings>();
-  auto link = spawn_heartbeat(sys, cfg, *id, "proxy", settings);
+  auto live = std::make_shared<live_identity>(*id);
+  auto link = spawn_heartbeat(sys, cfg, live, "proxy", settings);
   std::vector<caf::actor> children{link};
   auto fail = [&](std::string why) {
     for (auto& c : children) caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
@@ -295,7 +297,7 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   };
   auto dir = std::make_shared<node_directory>(id->cluster_name);
   const auto auth = auth_address(cfg);
-  auto auth_calls = std::make_shared<auth_pool>(auth, *id);
+  auto auth_calls = std::make_shared<auth_pool>(auth, live);
   federation fed;
   fed.tunnels = std::make_shared<tunnel_registry>();
   fed.leaves = std::make_shared<trusted_leaves>();
@@ -304,11 +306,12 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
     link_ctx->cluster_name = id->cluster_name;
     link_ctx->host_key = id->ssh_private_key;
     link_ctx->host_cert = id->ssh_certificate;
+    link_ctx->live = live;
     link_ctx->nodes = dir;
     link_ctx->auth = auth_calls;
     fed.link_ctx = std::move(link_ctx);
   }
-  children.push_back(sys.spawn<caf::detached>(cluster_watcher, dir, auth, *id, fed));
+  children.push_back(sys.spawn<caf::detached>(cluster_watcher, dir, auth, live, fed));
 
   auto rt = std::make_shared<proxy_runtime>();
   rt->queries = std::make_shared<blocking_pool>(2);
@@ -348,6 +351,7 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   }
   auto handler = std::make_shared<proxy_handler>(std::move(ca_blobs), dir, id->host_id, sink,
                                                  auth_calls, rt->queries, forward);
+  handler->set_user_cas_source([settings] { return settings->user_cas(); });
   transport::ssh_server_options so;
   so.listen_address = cfg.proxy_service.listen_addr.host;
   so.port = cfg.proxy_service.listen_addr.port;

@@ -86,7 +86,8 @@ class forward_channel : public channel_handler {
       return;
     }
     host_key_policy policy;
-    policy.host_ca_blobs = fwd_->host_ca_blobs;
+    auto host_cas = fwd_->settings->host_cas();
+    policy.host_ca_blobs = host_cas ? *host_cas : fwd_->host_ca_blobs;
     policy.principal = target_.name;
     policy.pinned_key_blob = target_.pinned_key;
     const bool check = fwd_->settings->proxy_checks_host_keys.load();
@@ -169,6 +170,7 @@ class forward_channel : public channel_handler {
                      bool pty) { return forward_ssh_argv(o, login, command, subsystem, pty); };
     node_policy p;
     p.user_ca_blobs = fwd_->user_ca_blobs;
+    p.current_user_cas = [s = fwd_->settings] { return s->user_cas(); };
     p.host_id = fwd_->proxy_id;
     p.nodename = target_.name;
     p.forward = std::move(ft);

@@ -22,6 +22,7 @@ int cmd_status(context& ctx) {
             << "User CA  " << ping->user_ca_fingerprint << "\n"
             << "Host CA  " << ping->host_ca_fingerprint << "\n"
             << "CA pin   " << ping->ca_pin << "\n";
+  if (auto rot = ctx.client->call_as(rotation_status_request{})) print_rotation(*rot);
   // What an operator checks next: which nodes report in and on which version,
   // and the state of the leaf clusters' tunnels.
   if (auto nodes = ctx.client->call_as(get_resources_request{resource_kind::node, "", false})) {

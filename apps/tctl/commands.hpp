@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "apps/tctl/context.hpp"
+#include "messages/auth_api.hpp"
 
 namespace tp::apps::tctl {
 
@@ -58,5 +59,14 @@ struct sign_flags {
   std::string ttl;
 };
 int cmd_auth_sign(context& ctx, const sign_flags& flags);
+
+struct rotate_flags {
+  std::string type;  // "" = user and host
+  std::string grace_period;
+  bool manual = false;
+  std::string phase;
+};
+int cmd_auth_rotate(context& ctx, const rotate_flags& flags);
+void print_rotation(const messages::rotation_reply& r);
 
 }  // namespace tp::apps::tctl

@@ -104,6 +104,18 @@ int main(int argc, char** argv) {
   sign->add_option("--format", sf.format, "openssh (default) or file");
   sign->add_option("--ttl", sf.ttl, "Certificate lifetime, e.g. 1h");
   on(sign, [](context& c) { return cmd_auth_sign(c, sf); });
+  static rotate_flags rf;
+  auto* rot = auth->add_subcommand("rotate", "Rotate certificate authorities in the cluster");
+  rot->add_option("--type", rf.type,
+                  "Certificate authority to rotate, user or host (default: both)")
+      ->check(CLI::IsMember({"user", "host"}));
+  rot->add_option("--grace-period", rf.grace_period,
+                  "Grace period keeps the old CA trusted, e.g. 30h (the default)");
+  rot->add_flag("--manual", rf.manual, "Activate manual rotation, set rotation phases manually");
+  rot->add_option("--phase", rf.phase,
+                  "Target rotation phase to set, used in manual rotation: init, update_clients, "
+                  "update_servers, standby or rollback");
+  on(rot, [](context& c) { return cmd_auth_rotate(c, rf); });
 
   try {
     app.parse(argc, argv);

@@ -389,3 +389,38 @@ TEST_CASE("a peer that does not read overflows its send queue and is closed", "[
   std::lock_guard lock(rec.mu);
   CHECK_THAT(rec.closes[0].message(), Catch::Contains("does not read fast enough"));
 }
+
+TEST_CASE("reload serves new connections with another CA's certificate", "[tls]") {
+  recorder rec;
+  auto server = start(rec);
+  const pki& old_gen = shared_pki();
+  pki new_gen;  // the next CA generation of the same cluster
+  auto before = connect(client_config(server->port()));
+
+  // Rotation: the server presents the new CA's certificate and trusts both.
+  REQUIRE(server->reload(new_gen.server, new_gen.ca.cert, {old_gen.ca.cert}).ok());
+  auto cfg = client_config(server->port());  // an old-generation client certificate
+  cfg.trust.also_trusted = {new_gen.ca.cert};
+  auto during = connect(cfg);
+  CHECK(during->server_ca_pin() == ca_pin(new_gen.ca.cert));
+  REQUIRE(during->send(frame::message("x")).ok());
+  CHECK(during->receive(5s).value().text() == "x");
+  // A connection made before the reload keeps working.
+  REQUIRE(before->send(frame::message("y")).ok());
+  CHECK(before->receive(5s).value().text() == "y");
+
+  // After it: the old generation's client certificates are refused.
+  REQUIRE(server->reload(new_gen.server, new_gen.ca.cert, {}).ok());
+  auto after = tls_client::connect(cfg);
+  if (after.ok()) {
+    (void)(*after)->send(frame::message("hello"));
+    CHECK_FALSE((*after)->receive(5s).ok());
+  }
+  cfg.credentials = new_gen.node;
+  auto renewed = connect(cfg);
+  REQUIRE(renewed->send(frame::message("z")).ok());
+  CHECK(renewed->receive(5s).value().text() == "z");
+  // A certificate that the CA did not sign is not installed; nothing changes.
+  CHECK_FALSE(server->reload(old_gen.server, new_gen.ca.cert, {}).ok());
+  CHECK(connect(cfg)->server_ca_pin() == ca_pin(new_gen.ca.cert));
+}

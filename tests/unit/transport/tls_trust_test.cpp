@@ -116,3 +116,24 @@ TEST_CASE("an expired server certificate is not trusted", "[tls][trust]") {
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.message(), Catch::Contains("expired"));
 }
+
+TEST_CASE("during a CA rotation a client trusts the old and the new CA", "[tls][trust]") {
+  const pki& old_ca = shared_pki();
+  pki new_ca;  // same cluster name, another key: the next generation
+  server_trust trust;
+  trust.ca = new_ca.ca.cert;
+  trust.also_trusted = {old_ca.ca.cert};
+  auto by_old = check_server_chain({old_ca.server.cert, old_ca.ca.cert}, trust);
+  REQUIRE(by_old.ok());
+  CHECK(by_old->ca_pin == ca_pin(old_ca.ca.cert));  // the anchor that signed it
+  auto by_new = check_server_chain({new_ca.server.cert}, trust);
+  REQUIRE(by_new.ok());
+  CHECK(by_new->ca_pin == ca_pin(new_ca.ca.cert));
+  // Once the rotation ends, the old generation is not trusted any more.
+  trust.also_trusted.clear();
+  CHECK_FALSE(check_server_chain({old_ca.server.cert, old_ca.ca.cert}, trust).ok());
+  // A third CA is never trusted.
+  pki stranger;
+  trust.also_trusted = {old_ca.ca.cert};
+  CHECK_FALSE(check_server_chain({stranger.server.cert, stranger.ca.cert}, trust).ok());
+}
