@@ -144,6 +144,10 @@ api_reply auth_core::renew(const caller& who, const renew_identity_request& r, s
   if (auto st = transport::verify_certificate(*cert, vo); !st)
     return fail(api_errc::access_denied,
                 "the host certificate presented for renewal: " + st.message());
+  // Renewal exists for rotations: a certificate of the CA that signs now stays as it is.
+  if (cert->signature_key == cas_.host.pub())
+    return fail(api_errc::bad_parameter,
+                "the host certificate is already signed by the current host CA");
   if (cert->key_id != who.name)
     return fail(api_errc::access_denied, "the host certificate belongs to \"" + cert->key_id +
                                              "\", not to the caller \"" + who.name + "\"");

@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include <memory>
+#include <mutex>
 
 #include "actors/auth/auth_core.hpp"
 #include "actors/auth/auth_server.hpp"
@@ -138,11 +139,20 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
   tls.max_connections = cfg.global.limits.max_connections;
 
   // A rotation step: tctl's identity and the control plane's certificate follow the CAs.
-  auto plane_slot = std::make_shared<std::weak_ptr<control_plane>>();
+  // Filled once the plane listens; read on the auth server's thread.
+  struct plane_ref {
+    std::mutex mu;
+    std::weak_ptr<control_plane> plane;
+  };
+  auto plane_slot = std::make_shared<plane_ref>();
   core->set_on_cas_changed([plane_slot, cfg, host_id = *host_id](const auth_core& c) {
     if (auto st = write_admin_identity(c, cfg.global.data_dir); !st)
       spdlog::error("rewriting the admin identity after a CA change: {}", st.message());
-    auto plane = plane_slot->lock();
+    std::shared_ptr<control_plane> plane;
+    {
+      std::lock_guard<std::mutex> lock(plane_slot->mu);
+      plane = plane_slot->plane.lock();
+    }
     if (!plane) return;
     auto creds = server_credentials(c, host_id, cfg);
     auto st = creds ? plane->reload(*creds, c.cas().tls_server_issuer.cert, other_tls_cas(c.cas()))
@@ -158,7 +168,10 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
                       ": " + started.message());
   }
   std::shared_ptr<control_plane> plane(std::move(*started));
-  *plane_slot = plane;
+  {
+    std::lock_guard<std::mutex> lock(plane_slot->mu);
+    plane_slot->plane = plane;
+  }
   spdlog::info("auth service started: cluster \"{}\", storage {}, listening on {}:{}", *name,
                cfg.global.storage.type_name, cfg.auth_service.listen_addr.host, plane->port());
   return sys.spawn(auth_service, std::move(plane), server);

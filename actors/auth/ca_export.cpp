@@ -69,7 +69,10 @@ tp::result<std::string> export_authorities(const cluster_cas& cas, export_type t
 }
 
 std::string ca_pin(const cluster_cas& cas) {
-  return transport::ca_pin(cas.tls.cert);
+  // The CA the auth server sends in its chain, which joining hosts check the pin against
+  // (the previous one during update_clients).
+  const auto& sent = cas.tls_server_issuer.cert.empty() ? cas.tls.cert : cas.tls_server_issuer.cert;
+  return transport::ca_pin(sent);
 }
 
 }  // namespace tp::actors::auth

@@ -134,6 +134,11 @@ tp::result<cert_authority> rotate_ca(const cert_authority& ca, const rotate_para
   const bool idle = from == "standby";
   if (p.mode == "auto") {
     if (!p.phase.empty()) return make_error("--phase needs --manual");
+    if (p.grace_period < min_auto_grace_period)
+      return make_error("the grace period must be at least " +
+                        std::to_string(min_auto_grace_period.count()) +
+                        "s, so that every host renews its certificates in time; for an "
+                        "immediate change use --manual");
     if (!idle)
       return make_error("a rotation of the " + type_name(ca) + " is in progress (phase " + from +
                         "); wait for it to end, or move it on with --manual --phase=" +

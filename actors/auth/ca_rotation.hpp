@@ -33,6 +33,10 @@ namespace tp::actors::auth {
 // again with a certificate of the new CA before the old one stops being trusted.
 inline constexpr std::chrono::hours default_grace_period{30};
 
+// An automatic rotation's shortest grace period: each phase lasts at least two host
+// heartbeats (5 s), so every host renews before the old CA goes.
+inline constexpr std::chrono::seconds min_auto_grace_period{30};
+
 struct rotate_params {
   std::string mode = "auto";  // "auto" or "manual"
   std::string phase;          // manual: the phase to move to; auto: empty

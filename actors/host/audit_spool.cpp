@@ -93,9 +93,17 @@ void audit_spool::adopt_orphans() {
       std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(next_seq_++));
       fs::rename(p, main_dir / (std::string(name) + std::string(suffix)), ec);
     }
+    // Files set aside as unreadable are evidence: they move too, under the side's name.
+    for (const auto& e : fs::directory_iterator(side, ec)) {
+      const auto name = e.path().filename().string();
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".bad") == 0)
+        fs::rename(e.path(), main_dir / (side.filename().string() + "-" + name), ec);
+    }
     (void)sync_dir(dir_);
     held->reset();
-    fs::remove_all(side, ec);
+    // Only an empty directory goes: a file that could not be moved waits for the next owner.
+    fs::remove(side / ".lock", ec);
+    fs::remove(side, ec);
   }
   scan();
 }

@@ -45,7 +45,7 @@ struct link_state {
   std::unique_ptr<audit_spool> spool;  // what waits on disk while auth is away
   std::mt19937 rng{std::random_device{}()};
   live_identity_ptr id;
-  bool rotation_unsupported = false;  // an older auth server: the CA keys are polled instead
+  bool rotation_unsupported = false;  // an auth server older than rotation: poll the CA keys
   std::string rotation_error;         // the last one logged
   static inline const char* name = "auth_link";
 };
@@ -136,9 +136,11 @@ bool follow_cas(link_state& st, const config::teleport_config& cfg, const std::s
     auto step = follow_rotation(*st.client, id, keys);
     if (!step) {
       if (!st.client->is_open()) return false;
-      // Auth did not answer the state (an older version, or a bad answer): poll the keys.
-      spdlog::warn("{}: cannot follow CA rotations: {}", role, step.message());
-      st.rotation_unsupported = true;
+      // A bad or refused answer: this heartbeat polls the keys; the next one tries again.
+      if (step.message() != st.rotation_error) {
+        spdlog::warn("{}: cannot follow CA rotations: {}", role, step.message());
+        st.rotation_error = step.message();
+      }
     } else {
       if (step->renew_error != st.rotation_error) {
         if (!step->renew_error.empty()) spdlog::warn("{}: {}", role, step->renew_error);
@@ -191,6 +193,7 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
     st.client = std::move(*c);
     if (settings) {
       if (auto ping = st.client->call_as(messages::ping_request{}, std::chrono::seconds{10})) {
+        st.rotation_unsupported = !auth_knows_rotation(ping->server_version);
         settings->record_at_node = ping->session_recording == "node";
         settings->record_at_proxy = ping->session_recording == "proxy";
         settings->proxy_checks_host_keys = ping->proxy_checks_host_keys;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/client/auth_client.hpp"
+#include "messages/version.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/ssh_key.hpp"
 #include "transport/x509_cert.hpp"
@@ -17,6 +18,11 @@ std::string blob_of(const std::string& authorized_key) {
 }
 
 }  // namespace
+
+bool auth_knows_rotation(std::string_view server_version) {
+  auto v = parse_semver(server_version);
+  return v && (v->major > 0 || v->minor >= 1);
+}
 
 bool needs_renewal(const identity& id, const messages::ca_keys& keys) {
   if (keys.host_ca_keys.empty() || id.ssh_certificate.empty()) return false;
@@ -51,6 +57,9 @@ tp::result<rotation_step> follow_rotation(auth_client& client, identity& id,
   auto bundle = transport::x509_certificate::chain_from_pem(state->keys.tls_ca_pem);
   if (!bundle || bundle->empty())
     return make_error("auth sent an unreadable TLS CA bundle; keeping the current trust");
+  for (const auto& c : *bundle) {
+    if (!c.is_ca()) return make_error("auth sent a TLS CA bundle with a non-CA certificate");
+  }
   for (const auto& line : state->keys.host_ca_keys) {
     if (blob_of(line).empty()) return make_error("auth sent a host CA key that does not parse");
   }
@@ -78,9 +87,7 @@ tp::result<rotation_step> follow_rotation(auth_client& client, identity& id,
     return fail("auth sent an SSH certificate for another key");
   id.ssh_certificate = renewed->ssh_certificate;
   id.tls_cert_pem = renewed->tls_cert_pem;
-  take_trust(id, renewed->cas);
-  keys_out = renewed->cas;
-  step.renewed = true;
+  step.renewed = true;  // the trust is the state's, checked above
   return step;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "actors/identity/identity_file.hpp"
 #include "messages/auth_api.hpp"
@@ -20,6 +21,10 @@ struct rotation_step {
   bool renewed = false;        // new certificates: reconnect with them
   std::string renew_error;     // renewal was needed but failed (the trust is still taken)
 };
+
+// Whether an auth server of `server_version` serves the rotation API (0.1.0 on):
+// the wire format is positional, so an older one would drop the connection.
+bool auth_knows_rotation(std::string_view server_version);
 
 // Pure: whether `id`'s certificates were signed by other CAs than those that sign now
 // (the first key of `keys`, the first TLS CA).

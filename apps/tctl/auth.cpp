@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/auth/ca_export.hpp"
+#include "actors/host/rotation_follow.hpp"
 #include "apps/tctl/commands.hpp"
 #include "config/duration.hpp"
 #include "transport/key_files.hpp"
@@ -22,7 +23,9 @@ int cmd_status(context& ctx) {
             << "User CA  " << ping->user_ca_fingerprint << "\n"
             << "Host CA  " << ping->host_ca_fingerprint << "\n"
             << "CA pin   " << ping->ca_pin << "\n";
-  if (auto rot = ctx.client->call_as(rotation_status_request{})) print_rotation(*rot);
+  if (actors::auth_knows_rotation(ping->server_version)) {
+    if (auto rot = ctx.client->call_as(rotation_status_request{})) print_rotation(*rot);
+  }
   // What an operator checks next: which nodes report in and on which version,
   // and the state of the leaf clusters' tunnels.
   if (auto nodes = ctx.client->call_as(get_resources_request{resource_kind::node, "", false})) {

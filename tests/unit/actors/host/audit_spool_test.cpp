@@ -101,3 +101,36 @@ TEST_CASE("two processes' spools on one directory never share files (graceful re
   CHECK(std::get<audit_event_request>(second->second).events.front() == R"({"event":"new"})");
   CHECK_FALSE(std::filesystem::exists(side));
 }
+
+TEST_CASE("adopting a side directory keeps its set-aside files and anything unknown", "[spool]") {
+  test::temp_dir dir;
+  const auto path = (dir / "upload" / "node").string();
+  const auto side = path + "." + std::to_string(::getpid());
+  {
+    audit_spool owner(path);
+    audit_spool second(path);
+    REQUIRE(second.dir() == side);
+    REQUIRE(second.push(api_request{audit_event_request{{R"({"event":"kept"})"}}}));
+    std::ofstream(side + "/00000000000000000007.req.bad") << "damaged";
+  }
+  {
+    audit_spool next(path);
+    REQUIRE(next.files() == 1);
+    std::string problem;
+    auto first = next.front(&problem);
+    REQUIRE(first.has_value());
+    CHECK(problem.empty());
+  }
+  // The unreadable file is evidence: it moved into the main directory, not deleted.
+  const auto moved =
+      std::filesystem::path(path) /
+      (std::filesystem::path(side).filename().string() + "-00000000000000000007.req.bad");
+  CHECK(std::filesystem::exists(moved));
+  CHECK_FALSE(std::filesystem::exists(side));
+
+  // A file the spool does not know keeps its side directory in place.
+  std::filesystem::create_directories(side);
+  std::ofstream(side + "/notes.txt") << "operator's";
+  { audit_spool again(path); }
+  CHECK(std::filesystem::exists(side + "/notes.txt"));
+}
