@@ -113,6 +113,17 @@ std::vector<std::string> allowed_after(const std::string& from) {
   return {};
 }
 
+// In an automatic rotation, the next phase and when the schedule says it begins.
+std::optional<std::pair<std::string, timestamp>> scheduled_step(const rotation& r) {
+  if (r.mode != "auto" || r.state != "in_progress") return std::nullopt;
+  const std::string from = phase_of(r);
+  if (from == "init") return std::pair{std::string("update_clients"), r.schedule.update_clients};
+  if (from == "update_clients")
+    return std::pair{std::string("update_servers"), r.schedule.update_servers};
+  if (from == "update_servers") return std::pair{std::string("standby"), r.schedule.standby};
+  return std::nullopt;
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : " or ") + s;
@@ -166,24 +177,9 @@ tp::result<cert_authority> rotate_ca(const cert_authority& ca, const rotate_para
 }
 
 std::optional<std::string> due_phase(const rotation& r, sys_time now) {
-  if (r.mode != "auto" || r.state != "in_progress") return std::nullopt;
-  const std::string from = phase_of(r);
-  const messages::timestamp* at = nullptr;
-  std::string next;
-  if (from == "init") {
-    at = &r.schedule.update_clients;
-    next = "update_clients";
-  } else if (from == "update_clients") {
-    at = &r.schedule.update_servers;
-    next = "update_servers";
-  } else if (from == "update_servers") {
-    at = &r.schedule.standby;
-    next = "standby";
-  } else {
-    return std::nullopt;
-  }
-  if (at->to_time_point() > now) return std::nullopt;
-  return next;
+  auto next = scheduled_step(r);
+  if (!next || next->second.to_time_point() > now) return std::nullopt;
+  return next->first;
 }
 
 std::optional<cert_authority> auto_advance(const cert_authority& ca, sys_time now) {
@@ -193,12 +189,8 @@ std::optional<cert_authority> auto_advance(const cert_authority& ca, sys_time no
 }
 
 sys_time next_step_time(const rotation& r) {
-  if (r.mode != "auto" || r.state != "in_progress") return {};
-  const std::string from = phase_of(r);
-  if (from == "init") return r.schedule.update_clients.to_time_point();
-  if (from == "update_clients") return r.schedule.update_servers.to_time_point();
-  if (from == "update_servers") return r.schedule.standby.to_time_point();
-  return {};
+  auto next = scheduled_step(r);
+  return next ? next->second.to_time_point() : sys_time{};
 }
 
 }  // namespace tp::actors::auth

@@ -24,10 +24,8 @@
 #include "messages/timestamp.hpp"
 
 namespace tp::actors::auth {
-using sys_time = std::chrono::system_clock::time_point;
-}
 
-namespace tp::actors::auth {
+using sys_time = std::chrono::system_clock::time_point;
 
 // Teleport's default: as long as the longest user certificate, so every user logs in
 // again with a certificate of the new CA before the old one stops being trusted.

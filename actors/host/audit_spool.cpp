@@ -96,7 +96,7 @@ void audit_spool::adopt_orphans() {
     // Files set aside as unreadable are evidence: they move too, under the side's name.
     for (const auto& e : fs::directory_iterator(side, ec)) {
       const auto name = e.path().filename().string();
-      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".bad") == 0)
+      if (name.ends_with(".bad"))
         fs::rename(e.path(), main_dir / (side.filename().string() + "-" + name), ec);
     }
     (void)sync_dir(dir_);

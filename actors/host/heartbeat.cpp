@@ -131,33 +131,27 @@ bool follow_cas(link_state& st, const config::teleport_config& cfg, const std::s
                 cluster_settings* settings) {
   messages::ca_keys keys;
   bool got_keys = false;
+  bool renewed = false;
   if (!st.rotation_unsupported) {
     identity id = st.id->get();
     auto step = follow_rotation(*st.client, id, keys);
-    if (!step) {
-      if (!st.client->is_open()) return false;
-      // A bad or refused answer: this heartbeat polls the keys; the next one tries again.
-      if (step.message() != st.rotation_error) {
-        spdlog::warn("{}: cannot follow CA rotations: {}", role, step.message());
-        st.rotation_error = step.message();
-      }
-    } else {
-      if (step->renew_error != st.rotation_error) {
-        if (!step->renew_error.empty()) spdlog::warn("{}: {}", role, step->renew_error);
-        st.rotation_error = step->renew_error;
-      }
+    // A bad or refused answer: this heartbeat polls the keys; the next one tries again.
+    const std::string problem = step ? step->renew_error : step.message();
+    if (problem != st.rotation_error) {
+      if (!problem.empty()) spdlog::warn("{}: cannot follow the CA rotation: {}", role, problem);
+      st.rotation_error = problem;
+    }
+    if (!step && !st.client->is_open()) return false;
+    if (step) {
       got_keys = true;
+      renewed = step->renewed;
       if (step->trust_changed || step->renewed) {
         if (auto w = write_identity(identity_path(cfg.global.data_dir, role), id); !w)
           spdlog::error("{}: cannot store the identity: {}", role, w.message());
         st.id->set(id);
         spdlog::info("{}: {}", role,
-                     step->renewed ? "renewed its certificates with the cluster's new CA"
-                                   : "now trusts the cluster's CAs of the ongoing rotation");
-      }
-      if (step->renewed) {
-        if (settings) apply_cas(keys, *settings, role);
-        return false;  // reconnect with the new certificate
+                     renewed ? "renewed its certificates with the cluster's new CA"
+                             : "now trusts the cluster's CAs of the ongoing rotation");
       }
     }
   }
@@ -167,7 +161,7 @@ bool follow_cas(link_state& st, const config::teleport_config& cfg, const std::s
     keys = std::move(*old);
   }
   if (settings) apply_cas(keys, *settings, role);
-  return true;
+  return !renewed;  // renewed: reconnect with the new certificate
 }
 
 caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_config cfg,

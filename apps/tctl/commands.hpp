@@ -67,6 +67,9 @@ struct rotate_flags {
   std::string phase;
 };
 int cmd_auth_rotate(context& ctx, const rotate_flags& flags);
+
+// A Unix time in UTC with a strftime format; "never" for 0.
+std::string utc_text(std::int64_t unix_seconds, const char* format);
 void print_rotation(const messages::rotation_reply& r);
 
 }  // namespace tp::apps::tctl

@@ -10,16 +10,20 @@ namespace tp::apps::tctl {
 
 using namespace tp::messages;
 
-namespace {
-
-std::string expiry_text(std::int64_t unix) {
-  if (unix == 0) return "never";
-  std::time_t t = static_cast<std::time_t>(unix);
+std::string utc_text(std::int64_t unix_seconds, const char* format) {
+  if (unix_seconds == 0) return "never";
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::strftime(buf, sizeof buf, "%d %b %y %H:%M UTC", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+
+namespace {
+
+std::string expiry_text(std::int64_t unix) {
+  return utc_text(unix, "%d %b %y %H:%M UTC");
 }
 
 std::string in_words(std::chrono::seconds ttl) {

@@ -1,5 +1,4 @@
 // tctl auth rotate, and the CA rotation lines of tctl status.
-#include <ctime>
 #include <iostream>
 
 #include "apps/tctl/commands.hpp"
@@ -12,13 +11,7 @@ using namespace tp::messages;
 namespace {
 
 std::string utc(std::int64_t unix_seconds) {
-  if (unix_seconds == 0) return "never";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
+  return utc_text(unix_seconds, "%Y-%m-%d %H:%M:%S UTC");
 }
 
 std::string next_phase(const std::string& phase) {

@@ -56,14 +56,6 @@ proxy_service:
   enabled: no
 YAML
 tctl() { timeout 20 "$TP_BIN/tctl" -c "$WORK/auth.yaml" "$@"; }
-wait_secs() {  # <seconds> <cmd...>: bounded by the wall clock
-  local end=$((SECONDS + $1)); shift
-  while [ "$SECONDS" -lt "$end" ]; do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.3
-  done
-  return 1
-}
 
 start_bg "$WORK/auth.log" "$T" start -c "$WORK/auth.yaml"
 AUTH_PID=$LAST_PID

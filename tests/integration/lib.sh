@@ -57,6 +57,17 @@ wait_for() {
   return 1
 }
 
+# wait_secs <seconds> <cmd...>: like wait_for, but bounded by the wall clock even when
+# each try itself takes time (curl and tctl may).
+wait_secs() {
+  local end=$((SECONDS + $1)); shift
+  while [ "$SECONDS" -lt "$end" ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
 # wait_exit <pid> <seconds>: waits for a child to exit; sets EXIT_CODE. Fails on timeout.
 wait_exit() {
   local pid="$1" secs="$2"

@@ -75,16 +75,6 @@ TP_PID=$LAST_PID
 start_bg "$WORK/plain.log" "$T" start -c "$WORK/plain.yaml" --insecure-no-tls
 PLAIN_PID=$LAST_PID
 
-# wait_secs <seconds> <cmd...>: like wait_for, but bounded by the wall clock even when
-# each try itself takes time (curl and tctl may).
-wait_secs() {
-  local end=$((SECONDS + $1)); shift
-  while [ "$SECONDS" -lt "$end" ]; do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.2
-  done
-  return 1
-}
 WEB="https://127.0.0.1:$WEB_PORT"
 wait_secs 30 curl -skf --max-time 2 "$WEB/webapi/ping" || fail "no answer on $WEB/webapi/ping within 30s"
 kill -0 "$TP_PID" 2>/dev/null || fail "teleport exited"
