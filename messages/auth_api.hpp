@@ -256,6 +256,17 @@ struct renew_identity_request {
   bool operator==(const renew_identity_request&) const = default;
 };
 
+// A trusted cluster's CAs as they rotate, relayed by our proxy from the reverse tunnel:
+// the leaf's host CA (its heartbeats, at the root) or the root's user and host CAs (the
+// root's answers, at the leaf). Only CAs already stored for `cluster` are replaced, and
+// only by a set sharing a key with the stored one (empty: that CA is not touched).
+struct update_remote_cas_request {
+  std::string cluster;
+  std::vector<std::string> user_ca_keys;  // authorized_keys lines
+  std::vector<std::string> host_ca_keys;
+  bool operator==(const update_remote_cas_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
@@ -266,7 +277,7 @@ using api_request =
                  audit_verify_request, session_chunk_request, recording_request,
                  list_sessions_request, validate_trusted_cluster_request, report_tunnels_request,
                  remote_clusters_request, delete_remote_cluster_request, rotate_ca_request,
-                 rotation_status_request, renew_identity_request>;
+                 rotation_status_request, renew_identity_request, update_remote_cas_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -520,6 +531,10 @@ struct reply_of<rotation_status_request> {
 template <>
 struct reply_of<renew_identity_request> {
   using type = join_reply;
+};
+template <>
+struct reply_of<update_remote_cas_request> {
+  using type = ok_reply;
 };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;

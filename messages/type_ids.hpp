@@ -506,6 +506,12 @@ typename Inspector::result_type inspect(Inspector& f, renew_identity_request& x)
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, update_remote_cas_request& x) {
+  return f(caf::meta::type_name("update_remote_cas_request"), x.cluster, x.user_ca_keys,
+           x.host_ca_keys);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ok_reply&) {
   return f(caf::meta::type_name("ok_reply"));
 }

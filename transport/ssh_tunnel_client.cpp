@@ -300,7 +300,10 @@ struct client {
       }
       break;
     }
-    while (lines.next()) last_answer = now;
+    while (auto line = lines.next()) {
+      last_answer = now;
+      if (o.on_answer) o.on_answer(*line);
+    }
     if (now >= next_beat) {
       std::string line = (o.heartbeat_payload ? o.heartbeat_payload() : std::string("{}")) + "\n";
       ssh_channel_write(hb, line.data(), static_cast<std::uint32_t>(line.size()));

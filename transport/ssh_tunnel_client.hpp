@@ -37,6 +37,8 @@ struct tunnel_client_options {
   std::function<result<int>(const std::string& host, std::uint16_t port)> dial;
   // Heartbeat line content (JSON object text), called each interval.
   std::function<std::string()> heartbeat_payload;
+  // Each answer line of the root (JSON object text), on the tunnel's thread.
+  std::function<void(const std::string&)> on_answer;
   // Called once the server was checked and channels are served.
   std::function<void()> on_ready;
   const std::atomic<bool>* stop = nullptr;  // set from another thread to end run()

@@ -345,9 +345,8 @@ struct auth_core::handlers {
       return fail(api_errc::internal, st.message());
     }
     spdlog::info("trusted cluster {} is now allowed to connect", r.cluster_name);
-    ca_keys out = core.public_cas();
-    out.user_ca_keys = {core.cas_.user.pub().authorized_key()};
-    return out;
+    // Our own CAs only (not those of clusters we trust), both generations in a rotation.
+    return core.own_public_cas();
   }
 
   // The leaves: clusters whose host CA we hold that we do not dial ourselves.
@@ -358,6 +357,31 @@ struct auth_core::handlers {
       if (!core.resources_.get(resource_kind::trusted_cluster, n)) out.push_back(std::move(n));
     }
     return out;
+  }
+
+  // A trusted cluster rotates its CAs: our proxy relays the set it announces through the
+  // tunnel. Both CAs are checked before either is written.
+  api_reply operator()(update_remote_cas_request& r) {
+    if (r.user_ca_keys.empty() && r.host_ca_keys.empty()) {
+      return fail(api_errc::bad_parameter, "no CA keys to update");
+    }
+    std::vector<std::pair<ca_type, remote_ca_update>> updates;
+    for (const auto& [type, keys] :
+         {std::pair{ca_type::user, &r.user_ca_keys}, std::pair{ca_type::host, &r.host_ca_keys}}) {
+      if (keys->empty()) continue;
+      auto u =
+          prepare_remote_ca_rotation(*core.db_, core.cas_.cluster_name, r.cluster, type, *keys);
+      if (!u) return fail(api_errc::bad_parameter, u.message());
+      if (*u) updates.emplace_back(type, std::move(**u));
+    }
+    for (const auto& [type, u] : updates) {
+      if (auto st = apply_remote_ca_update(*core.db_, u); !st) {
+        return fail(api_errc::internal, st.message());
+      }
+      spdlog::info("trusted cluster {} rotates its {} CA: {} key(s) trusted now", r.cluster,
+                   to_string(type), u.keys);
+    }
+    return ok_reply{};
   }
 
   api_reply operator()(report_tunnels_request& r) {

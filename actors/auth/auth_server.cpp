@@ -62,7 +62,8 @@ const char* request_name(const api_request& r) {
                                           "delete_remote_cluster",
                                           "rotate_ca",
                                           "rotation_status",
-                                          "renew_identity"};
+                                          "renew_identity",
+                                          "update_remote_cas"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }

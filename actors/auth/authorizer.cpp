@@ -45,6 +45,8 @@ struct rules {
   bool operator()(const validate_trusted_cluster_request&) const { return who.has_role("proxy"); }
   // A root proxy reports the state of its leaf clusters' tunnels (tctl get rc).
   bool operator()(const report_tunnels_request&) const { return who.has_role("proxy"); }
+  // The proxy holds the tunnels over which trusted clusters announce their CAs.
+  bool operator()(const update_remote_cas_request&) const { return who.has_role("proxy"); }
   bool operator()(const get_resources_request& r) const {
     if (!who.has_role("proxy") || r.with_secrets) return false;
     return r.kind == resource_kind::node || r.kind == resource_kind::user ||

@@ -1,5 +1,7 @@
 #include "actors/auth/trust_store.hpp"
 
+#include <algorithm>
+
 #include "actors/auth/ca_store.hpp"
 #include "messages/metadata.hpp"
 #include "messages/resource.hpp"
@@ -52,6 +54,56 @@ tp::status store_remote_ca(persistence::backend& db, const std::string& own_clus
   const auto raw = messages::to_json(messages::resource{ca}, /*with_secrets=*/true).dump();
   auto put = db.put(ca_backend_key(type, remote_cluster), raw);
   if (!put) return make_error("storing the CA of " + remote_cluster + ": " + put.message());
+  return {};
+}
+
+namespace {
+
+std::vector<std::string> blobs_of(const std::vector<std::string>& lines) {
+  std::vector<std::string> out;
+  for (const auto& line : lines) {
+    if (auto k = transport::public_key::from_authorized_key(line)) out.push_back(k->blob());
+  }
+  return out;
+}
+
+}  // namespace
+
+tp::result<std::optional<remote_ca_update>> prepare_remote_ca_rotation(
+    persistence::backend& db, const std::string& own_cluster, const std::string& remote_cluster,
+    ca_type type, const std::vector<std::string>& checking_keys) {
+  const std::string what = "the " + std::string(to_string(type)) + " CA of " + remote_cluster;
+  if (auto s = check_remote_name(own_cluster, remote_cluster); !s) return s.err();
+  if (auto s = check_keys(checking_keys, what); !s) return s.err();
+  remote_ca_update u;
+  u.key = ca_backend_key(type, remote_cluster);
+  auto stored = db.get(u.key);
+  if (!stored && stored.is(persistence::error_kind::not_found)) {
+    return make_error(what + " is not trusted here");
+  }
+  if (!stored) return make_error("reading " + what + ": " + stored.message());
+  auto ca = messages::as_kind<cert_authority>(messages::parse_resource_json(stored->value));
+  if (!ca) return make_error("the stored record " + u.key + " is damaged: " + ca.message());
+  const auto old_blobs = blobs_of(ca->spec.checking_keys);
+  const auto new_blobs = blobs_of(checking_keys);
+  if (old_blobs == new_blobs) return std::optional<remote_ca_update>{};
+  const bool shared = std::any_of(new_blobs.begin(), new_blobs.end(), [&](const std::string& b) {
+    return std::find(old_blobs.begin(), old_blobs.end(), b) != old_blobs.end();
+  });
+  if (!shared) {
+    return make_error(what + " was announced with keys that share none with the trusted ones " +
+                      "(it rotated while we were not connected): establish the trust again");
+  }
+  ca->spec.checking_keys = checking_keys;
+  u.expected = std::move(stored->value);
+  u.value = messages::to_json(messages::resource{*ca}, /*with_secrets=*/true).dump();
+  u.keys = checking_keys.size();
+  return std::optional<remote_ca_update>{std::move(u)};
+}
+
+tp::status apply_remote_ca_update(persistence::backend& db, const remote_ca_update& u) {
+  auto put = db.compare_and_swap(u.key, u.expected, u.value);
+  if (!put) return make_error("storing " + u.key + ": " + put.message());
   return {};
 }
 

@@ -11,6 +11,7 @@
 // A remote record never carries signing keys and never uses this cluster's name.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,22 @@ namespace tp::actors::auth {
 tp::status store_remote_ca(persistence::backend& db, const std::string& own_cluster,
                            const std::string& remote_cluster, messages::ca_type type,
                            const std::vector<std::string>& checking_keys);
+
+// A stored remote CA of `type` replaced by the keys its cluster announces now (it
+// rotates its CA), prepared without writing so that several apply together or none.
+// The record must exist, the keys parse, and the new set share a key with the stored
+// one: a rotation keeps the old key among the trusted ones until its last phase, so a
+// set that shares none is not this CA. Nullopt when the keys are the stored ones.
+struct remote_ca_update {
+  std::string key;       // backend key
+  std::string expected;  // the stored value it replaces (compare and swap)
+  std::string value;
+  std::size_t keys = 0;
+};
+tp::result<std::optional<remote_ca_update>> prepare_remote_ca_rotation(
+    persistence::backend& db, const std::string& own_cluster, const std::string& remote_cluster,
+    messages::ca_type type, const std::vector<std::string>& checking_keys);
+tp::status apply_remote_ca_update(persistence::backend& db, const remote_ca_update& u);
 
 // Removes both of a remote cluster's CA records (absent ones are fine).
 tp::status remove_remote_cas(persistence::backend& db, const std::string& own_cluster,

@@ -34,12 +34,12 @@ struct link_state {
 
 // The root proxy's host certificate must be signed by the root's host CA and
 // certify the very key the SSH handshake showed us.
-status check_root(const cluster_link_target& t, const std::string& cert_line,
+status check_root(const link_shared& shared, const std::string& cert_line,
                   const std::string& server_key_blob) {
   auto cert = transport::parse_certificate_line(cert_line);
   if (!cert) return make_error("its host certificate does not parse: " + cert.message());
   transport::verify_options o;
-  o.trusted_ca_blobs = t.root_host_ca_blobs;
+  o.trusted_ca_blobs = shared.root_host_ca_blobs();
   o.expected_kind = transport::cert_type::host;
   o.clock_skew = std::chrono::seconds{60};
   if (auto st = transport::verify_certificate(*cert, o); !st) return st;
@@ -96,7 +96,8 @@ result<int> serve(const cluster_link_context& ctx, blocking_pool& pool, const st
 
 caf::behavior link_actor(caf::stateful_actor<link_state>* self,
                          std::shared_ptr<const cluster_link_context> ctx, cluster_link_target t,
-                         std::shared_ptr<std::atomic<bool>> stop) {
+                         std::shared_ptr<std::atomic<bool>> stop,
+                         std::shared_ptr<link_shared> shared) {
   self->attach_functor([q = self->state.queries] { q->stop(); });
   self->send(self, dial_atom::value);
   return {[=](dial_atom) {
@@ -115,25 +116,24 @@ caf::behavior link_actor(caf::stateful_actor<link_state>* self,
       o.fd = fd->release();
       o.user = ctx->cluster_name;
       o.private_key = ctx->host_key;
-      o.certificate = ctx->live ? ctx->live->get().ssh_certificate : ctx->host_cert;
+      o.certificate = ctx->self->host_cert();
       o.heartbeat = tunnel_heartbeat_interval;
-      o.check_server = [&t](const std::string& line, const std::string& blob) {
-        return check_root(t, line, blob);
+      o.check_server = [shared](const std::string& line, const std::string& blob) {
+        return check_root(*shared, line, blob);
       };
+      o.on_answer = [shared](const std::string& line) { shared->set_last_answer(line); };
       auto pool = st.queries;
       o.dial = [ctx, pool](const std::string& host, std::uint16_t port) {
         return serve(*ctx, *pool, host, port);
       };
-      o.heartbeat_payload = [ctx] {
-        return nlohmann::json{{"cluster", ctx->cluster_name}, {"nodes", ctx->nodes->list().size()}}
-            .dump();
-      };
+      o.heartbeat_payload = [ctx] { return ctx->self->heartbeat(ctx->nodes->list().size()); };
       o.on_ready = [&] {
         ready = true;
         spdlog::info("tunnel to cluster {} at {} is up", t.root, t.tunnel.to_string());
       };
       o.stop = stop.get();
       ended = transport::run_tunnel_client(std::move(o));
+      shared->set_last_answer({});  // what a gone root announced is not news any more
     }
     if (stop->load()) {
       spdlog::info("tunnel to cluster {} closed", t.root);
@@ -187,11 +187,15 @@ void cluster_link::shutdown() {
 
 cluster_link spawn_cluster_link(caf::actor_system& sys,
                                 std::shared_ptr<const cluster_link_context> ctx,
-                                cluster_link_target target) {
+                                cluster_link_target target,
+                                std::vector<std::string> root_host_ca_blobs) {
   cluster_link out;
   out.stop = std::make_shared<std::atomic<bool>>(false);
   out.target = target;
-  out.actor = sys.spawn<caf::detached>(link_actor, std::move(ctx), std::move(target), out.stop);
+  out.shared = std::make_shared<link_shared>();
+  out.shared->set_root_host_ca_blobs(std::move(root_host_ca_blobs));
+  out.actor =
+      sys.spawn<caf::detached>(link_actor, std::move(ctx), std::move(target), out.stop, out.shared);
   return out;
 }
 

@@ -67,12 +67,14 @@ struct watcher_state {
   std::shared_ptr<std::map<std::string, cluster_link>> links =
       std::make_shared<std::map<std::string, cluster_link>>();
   std::map<std::string, std::string> link_problems;  // logged once per change
+  std::map<std::string, std::string> ca_problems;    // likewise, CAs a cluster announced
   static inline const char* name = "cluster_watcher";
 };
 
 struct federation {
   std::shared_ptr<tunnel_registry> tunnels;
   std::shared_ptr<trusted_leaves> leaves;
+  std::shared_ptr<tunnel_self> self;
   std::shared_ptr<const cluster_link_context> link_ctx;
 };
 
@@ -95,6 +97,30 @@ std::vector<std::string> blobs_of(const std::vector<std::string>& lines) {
   return out;
 }
 
+// A trusted cluster announced other CA keys than auth holds for it (it rotates): ask
+// auth to take them (it checks that they continue the stored ones).
+void follow_remote_cas(caf::stateful_actor<watcher_state>* self, const std::string& cluster,
+                       const std::string& line,
+                       const std::optional<std::vector<std::string>>& stored_user,
+                       const std::optional<std::vector<std::string>>& stored_host) {
+  auto& st = self->state;
+  if (line.empty()) return;
+  auto announced = parse_announced_cas(line);
+  if (!announced) return;
+  auto change = remote_ca_change(cluster, *announced, stored_user, stored_host);
+  if (!change) return;
+  auto r = st.client->call_as(std::move(*change));
+  auto& said = st.ca_problems[cluster];
+  if (r) {
+    spdlog::info("proxy: cluster {} rotates its CAs: trusting the keys it announced", cluster);
+    said.clear();
+  } else if (said != r.message()) {
+    spdlog::warn("proxy: cluster {} announced CA keys that are not taken: {}", cluster,
+                 r.message());
+    said = r.message();
+  }
+}
+
 // Trust as auth stores it: host CAs of other clusters, and trusted_cluster resources.
 tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federation& fed,
                          const std::string& own) {
@@ -106,12 +132,19 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
   if (!roots) return roots.err();
   // Every other cluster's host CA; a cluster we dial is a root, never a leaf: it may
   // not open a tunnel to us, and its CA checks the root proxy we reach.
-  std::map<std::string, std::vector<std::string>> host_cas, root_cas;
+  std::map<std::string, std::vector<std::string>> host_cas, root_cas, user_cas;
+  std::vector<std::string> own_user, own_host;
   for (const auto& ca : *cas) {
     const std::string name = ca.spec.cluster_name.empty() ? ca.meta.name : ca.spec.cluster_name;
-    if (name == own || ca.spec.type != messages::ca_type::host) continue;
-    host_cas[name] = blobs_of(ca.spec.checking_keys);
+    const bool host = ca.spec.type == messages::ca_type::host;
+    if (name == own) {
+      (host ? own_host : own_user) = ca.spec.checking_keys;
+    } else {
+      (host ? host_cas : user_cas)[name] = blobs_of(ca.spec.checking_keys);
+    }
   }
+  // Our heartbeats and answers announce them: trusted clusters follow our rotations.
+  fed.self->set_cas(std::move(own_user), std::move(own_host));
   std::set<std::string> wanted;
   for (const auto& tc : *roots) {
     if (auto it = host_cas.find(tc.meta.name); it != host_cas.end()) {
@@ -122,11 +155,18 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
   }
   std::vector<std::string> leaf_names;
   for (const auto& [name, keys] : host_cas) leaf_names.push_back(name);
+  // Leaves announce their host CA in their heartbeats.
+  const auto tunnels = fed.tunnels->list(leaf_names);
+  for (const auto& t : tunnels) {
+    if (!t.online) continue;
+    auto it = host_cas.find(t.cluster);
+    if (it != host_cas.end()) follow_remote_cas(self, t.cluster, t.info, std::nullopt, it->second);
+  }
   fed.leaves->replace(std::move(host_cas));
   fed.tunnels->sweep(leaf_names);
   // Auth shows them to tctl (tctl get remote_clusters).
   messages::report_tunnels_request report;
-  for (const auto& t : fed.tunnels->list(leaf_names)) {
+  for (const auto& t : tunnels) {
     report.tunnels.push_back(nlohmann::json{
         {"cluster", t.cluster},
         {"status", t.online ? "online" : "offline"},
@@ -150,10 +190,8 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
   for (const auto& tc : *roots) {
     if (!tc.spec.enabled) continue;
     auto target = link_target_of(tc);
-    if (target) {
-      target->root_host_ca_blobs = root_cas[tc.meta.name];
-      if (target->root_host_ca_blobs.empty()) target = make_error("its host CA is not stored");
-    }
+    const auto& root_keys = root_cas[tc.meta.name];
+    if (target && root_keys.empty()) target = make_error("its host CA is not stored");
     if (!target) {
       auto& said = st.link_problems[tc.meta.name];
       if (said != target.message()) {
@@ -164,14 +202,22 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
     }
     st.link_problems.erase(tc.meta.name);
     auto it = links.find(tc.meta.name);
-    if (it != links.end() && it->second.target == *target) continue;
+    if (it != links.end() && it->second.target == *target) {
+      // The root announces its CAs in its answers; the tunnel stays up while they change.
+      std::optional<std::vector<std::string>> user;
+      if (auto u = user_cas.find(tc.meta.name); u != user_cas.end()) user = u->second;
+      follow_remote_cas(self, tc.meta.name, it->second.shared->last_answer(), user, root_keys);
+      it->second.shared->set_root_host_ca_blobs(root_keys);
+      continue;
+    }
     if (it != links.end()) {
       it->second.shutdown();
       links.erase(it);
     }
     spdlog::info("proxy: dialing trusted cluster {} at {}{}", tc.meta.name,
                  target->tunnel.to_string(), target->via ? " via " + target->via->name() : "");
-    links.emplace(tc.meta.name, spawn_cluster_link(self->system(), fed.link_ctx, *target));
+    links.emplace(tc.meta.name,
+                  spawn_cluster_link(self->system(), fed.link_ctx, *target, root_keys));
   }
   return {};
 }
@@ -301,12 +347,13 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   federation fed;
   fed.tunnels = std::make_shared<tunnel_registry>();
   fed.leaves = std::make_shared<trusted_leaves>();
+  fed.self = std::make_shared<tunnel_self>(id->cluster_name,
+                                           [live] { return live->get().ssh_certificate; });
   {
     auto link_ctx = std::make_shared<cluster_link_context>();
     link_ctx->cluster_name = id->cluster_name;
     link_ctx->host_key = id->ssh_private_key;
-    link_ctx->host_cert = id->ssh_certificate;
-    link_ctx->live = live;
+    link_ctx->self = fed.self;
     link_ctx->nodes = dir;
     link_ctx->auth = auth_calls;
     fed.link_ctx = std::move(link_ctx);
@@ -378,7 +425,7 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   };
   auto tunnel = transport::ssh_server::start(
       *rt->reactor, to,
-      make_tunnel_handler(fed.tunnels, fed.leaves, id->ssh_certificate, std::move(on_tunnel)));
+      make_tunnel_handler(fed.tunnels, fed.leaves, fed.self, std::move(on_tunnel)));
   if (!tunnel) {
     return fail("proxy_service.tunnel_listen_addr " +
                 cfg.proxy_service.tunnel_listen_addr.to_string() + ": " + tunnel.message());

@@ -28,17 +28,14 @@ std::int64_t unix_of(std::chrono::system_clock::time_point t) {
 class heartbeat_channel : public channel_handler {
  public:
   heartbeat_channel(std::shared_ptr<tunnel_registry> reg, std::string cluster, std::uint64_t id,
-                    std::string cert_line)
-      : reg_(std::move(reg)),
-        cluster_(std::move(cluster)),
-        id_(id),
-        cert_line_(std::move(cert_line)) {}
+                    std::shared_ptr<const tunnel_self> self)
+      : reg_(std::move(reg)), cluster_(std::move(cluster)), id_(id), self_(std::move(self)) {}
 
   void on_open(server_channel& ch) override { ch_ = &ch; }
   bool on_subsystem(std::string_view name) override {
     if (name != "tp-tunnel" || started_) return false;
     started_ = true;
-    pending_ = cert_line_ + "\n";
+    pending_ = self_->host_cert() + "\n";
     flush();
     return true;
   }
@@ -51,7 +48,8 @@ class heartbeat_channel : public channel_handler {
     }
     while (auto line = lines_.next()) {
       reg_->heartbeat(cluster_, id_, std::move(*line));
-      if (pending_.size() < max_tunnel_line) pending_ += "{\"ok\":true}\n";
+      // The answer carries our CAs: the leaf follows our rotations (tunnel_cas.hpp).
+      if (pending_.size() < max_tunnel_line) pending_ += self_->answer() + "\n";
     }
     flush();
     return data.size();
@@ -70,7 +68,7 @@ class heartbeat_channel : public channel_handler {
   std::shared_ptr<tunnel_registry> reg_;
   std::string cluster_;
   std::uint64_t id_;
-  std::string cert_line_;
+  std::shared_ptr<const tunnel_self> self_;
   server_channel* ch_ = nullptr;
   bool started_ = false;
   std::string pending_;
@@ -80,17 +78,14 @@ class heartbeat_channel : public channel_handler {
 class tunnel_session : public session_handler {
  public:
   tunnel_session(std::shared_ptr<tunnel_registry> reg, std::string cluster, std::uint64_t id,
-                 std::string cert_line)
-      : reg_(std::move(reg)),
-        cluster_(std::move(cluster)),
-        id_(id),
-        cert_line_(std::move(cert_line)) {}
+                 std::shared_ptr<const tunnel_self> self)
+      : reg_(std::move(reg)), cluster_(std::move(cluster)), id_(id), self_(std::move(self)) {}
 
   std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
     // Only the heartbeat channel: a leaf never reaches into the root.
     if (req.kind != channel_kind::session || heartbeat_opened_) return nullptr;
     heartbeat_opened_ = true;
-    return std::make_unique<heartbeat_channel>(reg_, cluster_, id_, cert_line_);
+    return std::make_unique<heartbeat_channel>(reg_, cluster_, id_, self_);
   }
   void on_close(const std::string& reason) override {
     spdlog::info("tunnel: cluster {} disconnected: {}", cluster_, reason);
@@ -101,17 +96,17 @@ class tunnel_session : public session_handler {
   std::shared_ptr<tunnel_registry> reg_;
   std::string cluster_;
   std::uint64_t id_;
-  std::string cert_line_;
+  std::shared_ptr<const tunnel_self> self_;
   bool heartbeat_opened_ = false;
 };
 
 class tunnel_handler : public ssh_server_handler {
  public:
   tunnel_handler(std::shared_ptr<tunnel_registry> reg, std::shared_ptr<const trusted_leaves> leaves,
-                 std::string cert_line, tunnel_opened on_open)
+                 std::shared_ptr<const tunnel_self> self, tunnel_opened on_open)
       : reg_(std::move(reg)),
         leaves_(std::move(leaves)),
-        cert_line_(std::move(cert_line)),
+        self_(std::move(self)),
         on_open_(std::move(on_open)) {}
 
   status authorize(const auth_attempt& a) override {
@@ -132,7 +127,7 @@ class tunnel_handler : public ssh_server_handler {
     spdlog::info("tunnel: cluster {} connected from {}", a.user, remote);
     reg_->add(a.user, s.weak_from_this(), &s.loop(), s.id(), remote);
     if (on_open_) on_open_(a.user, s.id());
-    return std::make_unique<tunnel_session>(reg_, a.user, s.id(), cert_line_);
+    return std::make_unique<tunnel_session>(reg_, a.user, s.id(), self_);
   }
 
   void on_auth_failure(const auth_failure& f) override {
@@ -143,7 +138,7 @@ class tunnel_handler : public ssh_server_handler {
  private:
   std::shared_ptr<tunnel_registry> reg_;
   std::shared_ptr<const trusted_leaves> leaves_;
-  std::string cert_line_;
+  std::shared_ptr<const tunnel_self> self_;
   tunnel_opened on_open_;
 };
 
@@ -286,9 +281,9 @@ tunnel_registry::health tunnel_registry::police(const std::string& cluster, std:
 
 std::shared_ptr<ssh_server_handler> make_tunnel_handler(
     std::shared_ptr<tunnel_registry> registry, std::shared_ptr<const trusted_leaves> leaves,
-    std::string host_cert_line, tunnel_opened on_open) {
-  return std::make_shared<tunnel_handler>(std::move(registry), std::move(leaves),
-                                          std::move(host_cert_line), std::move(on_open));
+    std::shared_ptr<const tunnel_self> self, tunnel_opened on_open) {
+  return std::make_shared<tunnel_handler>(std::move(registry), std::move(leaves), std::move(self),
+                                          std::move(on_open));
 }
 
 }  // namespace tp::actors

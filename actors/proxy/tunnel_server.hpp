@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/proxy/tunnel_cas.hpp"
 #include "messages/result.hpp"
 #include "transport/ssh_reactor_fd.hpp"
 #include "transport/ssh_server_handler.hpp"
@@ -90,10 +91,10 @@ class tunnel_registry {
 // Called for each tunnel that authenticated (the proxy spawns its `tunnel` actor).
 using tunnel_opened = std::function<void(const std::string& cluster, std::uint64_t id)>;
 
-// The 3024 listener's policy. `host_cert_line`: the root proxy's own host certificate,
-// which the leaf checks against our host CA.
+// The 3024 listener's policy. `self`: the root proxy's current host certificate, which
+// the leaf checks against our host CA, and the CA keys our heartbeat answers carry.
 std::shared_ptr<transport::ssh_server_handler> make_tunnel_handler(
     std::shared_ptr<tunnel_registry> registry, std::shared_ptr<const trusted_leaves> leaves,
-    std::string host_cert_line, tunnel_opened on_open = {});
+    std::shared_ptr<const tunnel_self> self, tunnel_opened on_open = {});
 
 }  // namespace tp::actors

@@ -48,6 +48,7 @@ TEST_CASE("a node may heartbeat for itself and read CA keys, nothing else", "[au
   CHECK_FALSE(allowed(node, list_tokens_request{}));
   CHECK_FALSE(allowed(node, delete_token_request{}));
   CHECK_FALSE(allowed(node, create_signup_request{}));
+  CHECK_FALSE(allowed(node, update_remote_cas_request{}));  // only a tunnel's proxy relays
   auto denied = authorize(node, sign_user_request{});
   CHECK_THAT(denied.message(), Catch::Contains("host-1") && Catch::Contains("may not"));
 }
@@ -55,6 +56,7 @@ TEST_CASE("a node may heartbeat for itself and read CA keys, nothing else", "[au
 TEST_CASE("a proxy may also read nodes and users' public data", "[authorizer]") {
   const auto proxy = as("host-9", {"proxy"});
   CHECK(allowed(proxy, heartbeat_of("host-9", "proxy")));
+  CHECK(allowed(proxy, update_remote_cas_request{}));
   CHECK(allowed(proxy, get_resources_request{resource_kind::node, "", false}));
   CHECK(allowed(proxy, get_resources_request{resource_kind::user, "joe", false}));
   CHECK_FALSE(allowed(proxy, get_resources_request{resource_kind::user, "joe", true}));

@@ -8,6 +8,7 @@
 #include "actors/proxy/web_server.hpp"
 #include "actors/proxy/web_tls.hpp"
 #include "tests/unit/actors/test_support.hpp"
+#include "transport/ssh_key.hpp"
 
 using namespace tp;
 using namespace tp::actors::auth;
@@ -288,5 +289,86 @@ TEST_CASE("trust: the root's answers are checked by the leaf", "[trust]") {
     root.answer = {200, "application/json", std::string(2u << 20, ' ') + good};
     CHECK_THAT(exchange_trust(root.resource(), own, insecure).message(),
                Catch::Contains("larger than 1 MiB"));
+  }
+}
+
+namespace {
+
+std::vector<std::string> stored_keys(cluster& c, const std::string& name, ca_type type) {
+  auto all = list_cas(*c.db);
+  REQUIRE(all);
+  for (const auto& ca : *all) {
+    if (ca.meta.name == name && ca.spec.type == type) return ca.spec.checking_keys;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("trust: a trusted cluster's rotated CAs are taken only as a continuation",
+          "[trust][rotation]") {
+  cluster main("main");
+  cluster east("east");
+  auto reply = main.call(proxy, east.request("secret-token-to-add-new-clusters"));
+  REQUIRE(std::holds_alternative<ca_keys>(reply));
+  REQUIRE(error_of(east.core->store_trust(trust_resource("main", true), std::get<ca_keys>(reply)))
+              .empty());
+  const auto old_user = stored_keys(east, "main", ca_type::user);
+  const auto old_host = stored_keys(east, "main", ca_type::host);
+  REQUIRE(old_user.size() == 1);
+
+  // main enters a user CA rotation: it trusts the new key and the old one.
+  REQUIRE(error_of(main.call(admin, rotate_ca_request{"user", "manual", "init", -1})).empty());
+  const auto rotating = main.core->own_public_cas();
+  REQUIRE(rotating.user_ca_keys.size() == 2);
+  const update_remote_cas_request good{"main", rotating.user_ca_keys, rotating.host_ca_keys};
+
+  SECTION("refused, nothing changed") {
+    const caller node{"node-1", {"node"}, "x"};
+    auto denied = east.call(node, good);
+    REQUIRE(std::holds_alternative<api_error>(denied));
+    CHECK(std::get<api_error>(denied).code == api_errc::access_denied);
+    auto unknown = good;
+    unknown.cluster = "west";
+    CHECK_THAT(error_of(east.call(proxy, unknown)), Catch::Contains("not trusted here"));
+    auto own = good;
+    own.cluster = "east";
+    CHECK_THAT(error_of(east.call(proxy, own)), Catch::Contains("own name"));
+    CHECK_THAT(error_of(east.call(proxy, update_remote_cas_request{"main", {}, {}})),
+               Catch::Contains("no CA keys"));
+    // Keys that share none with the trusted ones are not a rotation of this CA.
+    auto stranger = transport::key_pair::generate(transport::key_type::ed25519);
+    REQUIRE(stranger);
+    auto foreign = good;
+    foreign.user_ca_keys = {stranger->pub().authorized_key()};
+    CHECK_THAT(error_of(east.call(proxy, foreign)), Catch::Contains("share none"));
+    // One bad CA: the good one is not written either.
+    auto half = good;
+    half.host_ca_keys = {"ssh-ed25519 not-base64!"};
+    CHECK_FALSE(error_of(east.call(proxy, half)).empty());
+    CHECK(stored_keys(east, "main", ca_type::user) == old_user);
+    CHECK(stored_keys(east, "main", ca_type::host) == old_host);
+  }
+  SECTION("every phase is followed, down to the new key alone") {
+    CHECK(error_of(east.call(proxy, good)).empty());
+    CHECK(stored_keys(east, "main", ca_type::user) == rotating.user_ca_keys);
+    CHECK(stored_keys(east, "main", ca_type::host) == old_host);
+    // The leaf's nodes accept users of both generations now.
+    const auto accepted = east.core->public_cas().user_ca_keys;
+    for (const auto& k : rotating.user_ca_keys) {
+      CHECK(std::find(accepted.begin(), accepted.end(), k) != accepted.end());
+    }
+    for (const char* phase : {"update_clients", "update_servers", "standby"}) {
+      REQUIRE(error_of(main.call(admin, rotate_ca_request{"user", "manual", phase, -1})).empty());
+      const auto now = main.core->own_public_cas();
+      CHECK(error_of(east.call(proxy, update_remote_cas_request{"main", now.user_ca_keys, {}}))
+                .empty());
+      CHECK(stored_keys(east, "main", ca_type::user) == now.user_ca_keys);
+    }
+    const auto done = stored_keys(east, "main", ca_type::user);
+    REQUIRE(done.size() == 1);
+    CHECK(done != old_user);
+    // Repeating the same set is not a change and not an error.
+    CHECK(error_of(east.call(proxy, update_remote_cas_request{"main", done, {}})).empty());
   }
 }

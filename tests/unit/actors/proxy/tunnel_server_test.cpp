@@ -92,6 +92,7 @@ struct root_side {
   transport::key_pair key = make_key();
   std::shared_ptr<tunnel_registry> registry = std::make_shared<tunnel_registry>();
   std::shared_ptr<trusted_leaves> leaves = std::make_shared<trusted_leaves>();
+  std::shared_ptr<tunnel_self> self;
   std::unique_ptr<transport::ssh_reactor> reactor;
   std::unique_ptr<transport::ssh_server> server;
 
@@ -99,14 +100,15 @@ struct root_side {
     auto r = transport::ssh_reactor::start({1, "tp-test"});
     REQUIRE(r);
     reactor = std::move(*r);
+    self = std::make_shared<tunnel_self>(
+        "main", [cert = host_cert(ca, key, "root-proxy")] { return cert; });
     start(port);
   }
   void start(std::uint16_t port) {
     transport::ssh_server_options o;
     o.port = port;
     o.host_keys = {key};
-    auto s = transport::ssh_server::start(
-        *reactor, o, make_tunnel_handler(registry, leaves, host_cert(ca, key, "root-proxy")));
+    auto s = transport::ssh_server::start(*reactor, o, make_tunnel_handler(registry, leaves, self));
     REQUIRE(s);
     server = std::move(*s);
   }
@@ -299,7 +301,13 @@ TEST_CASE("trusted_cluster_link: dials, serves, reconnects after the root restar
   auto ctx = std::make_shared<cluster_link_context>();
   ctx->cluster_name = "east";
   ctx->host_key = transport::encode_openssh_private_key(leaf_key);
-  ctx->host_cert = host_cert(leaf_ca, leaf_key, "leaf-proxy");
+  ctx->self = std::make_shared<tunnel_self>(
+      "east", [cert = host_cert(leaf_ca, leaf_key, "leaf-proxy")] { return cert; });
+  // Each side announces its own CAs: the leaf its host CA, the root both of its CAs.
+  auto leaf_self = std::const_pointer_cast<tunnel_self>(ctx->self);
+  leaf_self->set_cas({}, {leaf_ca.pub().authorized_key()});
+  const auto root_user_ca = make_key();
+  root.self->set_cas({root_user_ca.pub().authorized_key()}, {root.ca.pub().authorized_key()});
   ctx->nodes = std::make_shared<node_directory>("east");
   messages::node n;
   n.meta.name = "node-id-1";
@@ -311,9 +319,24 @@ TEST_CASE("trusted_cluster_link: dials, serves, reconnects after the root restar
   t.root = "main";
   const auto port = root.server->port();
   t.tunnel = {"127.0.0.1", port};
-  t.root_host_ca_blobs = {root.ca.pub().blob()};
-  auto link = spawn_cluster_link(sys, ctx, t);
+  auto link = spawn_cluster_link(sys, ctx, t, {root.ca.pub().blob()});
   REQUIRE(eventually([&] { return online(*root.registry, "east"); }));
+
+  // The heartbeats carry the leaf's host CA, the answers the root's CAs.
+  REQUIRE(eventually([&] {
+    auto l = root.registry->list({"east"});
+    return !l.empty() && l.front().info.find("host_ca") != std::string::npos;
+  }));
+  auto beat = parse_announced_cas(root.registry->list({"east"}).front().info);
+  REQUIRE(beat);
+  CHECK(beat->cluster == "east");
+  CHECK(beat->host_ca_keys == std::vector<std::string>{leaf_ca.pub().authorized_key()});
+  REQUIRE(eventually([&] { return !link.shared->last_answer().empty(); }));
+  auto answer = parse_announced_cas(link.shared->last_answer());
+  REQUIRE(answer);
+  CHECK(answer->cluster == "main");
+  CHECK(answer->user_ca_keys == std::vector<std::string>{root_user_ca.pub().authorized_key()});
+  CHECK(answer->host_ca_keys == std::vector<std::string>{root.ca.pub().authorized_key()});
 
   // The root lists the leaf's nodes and reaches one by name.
   auto listing = root.registry->dial("east", "@nodes", 0);
@@ -334,8 +357,16 @@ TEST_CASE("trusted_cluster_link: dials, serves, reconnects after the root restar
   CHECK(::recv(unknown->get(), buf, sizeof buf, 0) <= 0);
 
   // The root goes away and comes back on the same port: the link dials again by itself.
+  // Meanwhile the root rotated its host CA (new key first, the old one still trusted):
+  // the link takes the new set without redialing and checks the root with it.
+  auto next_root_ca = make_key();
+  link.shared->set_root_host_ca_blobs({next_root_ca.pub().blob(), root.ca.pub().blob()});
   root.stop();
   REQUIRE(eventually([&] { return !online(*root.registry, "east"); }));
+  // A gone root's announcement is forgotten.
+  CHECK(eventually([&] { return link.shared->last_answer().empty(); }));
+  root.self = std::make_shared<tunnel_self>(
+      "main", [cert = host_cert(next_root_ca, root.key, "root-proxy")] { return cert; });
   root.start(port);
   REQUIRE(eventually([&] { return online(*root.registry, "east"); }, std::chrono::seconds{20}));
 
