@@ -25,8 +25,8 @@ using lmdb::from_val;
 using lmdb::to_val;
 
 using lmdb::revision_key;
+using record::expiry_of;
 constexpr int max_retries = 8;  // map growths / resizes per operation
-constexpr auto max_ttl = std::chrono::hours(24 * 365 * 100);
 
 // State of one write transaction.
 struct write_ctx {
@@ -46,16 +46,6 @@ struct current {
   std::int64_t expires_ms = 0;  // of the present record
   std::string value;            // only when asked for
 };
-
-db_result<std::int64_t> expiry_of(ttl_ms ttl) {
-  if (!ttl) return std::int64_t{0};
-  if (ttl->count() <= 0) {
-    return {error_kind::bad_parameter,
-            "ttl must be positive, got " + std::to_string(ttl->count()) + "ms"};
-  }
-  if (*ttl > max_ttl) return {error_kind::bad_parameter, "ttl is longer than 100 years"};
-  return record::now_ms() + ttl->count();
-}
 
 db_status corrupt(std::string_view key) {
   return {error_kind::io, "stored record for key " + printable_key(key) +

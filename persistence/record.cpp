@@ -48,6 +48,17 @@ clock::time_point from_ms(std::int64_t ms) noexcept {
       std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds(ms)));
 }
 
+db_result<std::int64_t> expiry_of(ttl_ms ttl) {
+  constexpr auto max_ttl = std::chrono::hours(24 * 365 * 100);
+  if (!ttl) return std::int64_t{0};
+  if (ttl->count() <= 0) {
+    return {error_kind::bad_parameter,
+            "ttl must be positive, got " + std::to_string(ttl->count()) + "ms"};
+  }
+  if (*ttl > max_ttl) return {error_kind::bad_parameter, "ttl is longer than 100 years"};
+  return now_ms() + ttl->count();
+}
+
 std::int64_t now_ms() noexcept {
   return to_ms(clock::now());
 }

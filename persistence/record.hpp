@@ -34,6 +34,10 @@ inline bool expired(const view& v, std::int64_t now_ms) noexcept {
   return v.expires_ms != 0 && v.expires_ms <= now_ms;
 }
 
+// The expiry (ms since the epoch, 0 = never) of an item written now with `ttl`;
+// bad_parameter for a TTL that is not positive or longer than 100 years.
+db_result<std::int64_t> expiry_of(ttl_ms ttl);
+
 std::int64_t to_ms(clock::time_point t) noexcept;
 clock::time_point from_ms(std::int64_t ms) noexcept;
 std::int64_t now_ms() noexcept;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "messages/base64.hpp"
 #include "messages/result.hpp"
 
 namespace tp::transport {
@@ -69,12 +70,9 @@ class wire_reader {
   std::size_t pos_ = 0;
 };
 
-// Standard base64 (RFC 4648 section 4) with '=' padding.
-std::string base64_encode(std::string_view bytes);
-// Same alphabet, no padding (as in "SHA256:..." fingerprints).
-std::string base64_encode_unpadded(std::string_view bytes);
-// Strict decoder: padding is required to be correct, whitespace is refused (callers strip
-// line breaks themselves), and non-zero trailing bits are refused so one text has one value.
-result<std::string> base64_decode(std::string_view text);
+// The base64 of authorized_keys lines and key files (messages/base64.hpp).
+using messages::base64_decode;
+using messages::base64_encode;
+using messages::base64_encode_unpadded;
 
 }  // namespace tp::transport

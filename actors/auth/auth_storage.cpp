@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "actors/auth/etcd_storage.hpp"
 #include "actors/identity/secrets.hpp"
 #include "actors/metrics/timed_backend.hpp"
 #include "persistence/lmdb_backend.hpp"
@@ -11,6 +12,11 @@ namespace tp::actors::auth {
 
 tp::result<std::shared_ptr<persistence::backend>> open_backend(const config::teleport_config& cfg) {
   const auto& storage = cfg.global.storage;
+  if (storage.type == config::storage_type::etcd) {
+    auto db = open_etcd_storage(storage.etcd);
+    if (!db) return db.err();
+    return metrics::timed(std::shared_ptr<persistence::backend>(std::move(*db)), "etcd");
+  }
   if (storage.type != config::storage_type::embedded) {
     return make_error("storage type \"" + storage.type_name +
                       "\" is not available in this build; use the embedded store "

@@ -33,60 +33,6 @@ bool gone_within(backend& b, const std::string& key, std::chrono::milliseconds l
 
 }  // namespace
 
-TEST_CASE("an item with a TTL is readable until it expires, then gone") {
-  test::temp_dir dir;
-  auto b = open_or_fail(dir.path());
-  const auto before = clock::now();
-  REQUIRE(b->put("/nodes/n1", "hb", 200ms).ok());
-  auto got = b->get("/nodes/n1");
-  REQUIRE(got.ok());
-  REQUIRE(got->expires);
-  CHECK(*got->expires >= before + 199ms);
-  CHECK(*got->expires <= clock::now() + 201ms);
-  CHECK(b->get_range("/nodes")->size() == 1);
-
-  std::this_thread::sleep_until(*got->expires + 1ms);
-  // Immediately invisible, whether or not the sweeper has run yet.
-  CHECK(b->get("/nodes/n1").kind() == error_kind::not_found);
-  CHECK(b->get_range("/nodes")->empty());
-  CHECK(b->remove("/nodes/n1").kind() == error_kind::not_found);
-  CHECK(b->compare_and_swap("/nodes/n1", "hb", "x").kind() == error_kind::not_found);
-  // An expired key counts as absent for create.
-  REQUIRE(b->create("/nodes/n1", "again").ok());
-  CHECK(b->get("/nodes/n1")->value == "again");
-  CHECK_FALSE(b->get("/nodes/n1")->expires);
-}
-
-TEST_CASE("an item already expired in a batch is never visible") {
-  test::temp_dir dir;
-  auto b = open_or_fail(dir.path());
-  std::vector<item> batch{{"/old", "v", clock::now() - 1h, 0}, {"/new", "v", clock::now() + 1h, 0}};
-  REQUIRE(b->put_batch(batch).ok());
-  CHECK(b->get("/old").kind() == error_kind::not_found);
-  CHECK(b->get("/new").ok());
-}
-
-TEST_CASE("the sweeper removes expired items and reports them as removes") {
-  test::temp_dir dir;
-  auto b = open_or_fail(dir.path());
-  test::event_log log;
-  auto w = b->watch("/ttl", log.callback());
-  REQUIRE(w.ok());
-  REQUIRE(b->put("/ttl/short", "v", 200ms).ok());
-  REQUIRE(b->put("/ttl/long", "v", 1h).ok());
-  REQUIRE(b->put("/ttl/none", "v").ok());
-  // put x3, then the expiry's remove; bounded by a generous margin.
-  REQUIRE(log.wait_for_count(4, 3s));
-  auto evs = log.events();
-  CHECK(evs[3].type == event_type::remove);
-  CHECK(evs[3].item.key == "/ttl/short");
-  CHECK(evs[3].item.revision > evs[2].item.revision);
-  std::this_thread::sleep_for(300ms);
-  CHECK(log.events().size() == 4);  // nothing else expired
-  CHECK(b->get("/ttl/long").ok());
-  CHECK(b->get("/ttl/none").ok());
-}
-
 TEST_CASE("rewriting an item replaces its expiry") {
   test::temp_dir dir;
   auto b = open_or_fail(dir.path());
