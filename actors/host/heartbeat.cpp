@@ -6,7 +6,7 @@
 #include <deque>
 #include <random>
 
-#include "actors/client/auth_client.hpp"
+#include "actors/client/auth_servers.hpp"
 #include "actors/host/audit_spool.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
@@ -47,6 +47,7 @@ struct link_state {
   live_identity_ptr id;
   bool rotation_unsupported = false;  // an auth server older than rotation: poll the CA keys
   std::string rotation_error;         // the last one logged
+  std::string auth_used;              // the auth server connected to last
   static inline const char* name = "auth_link";
 };
 
@@ -170,19 +171,23 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
   const auto base_node =
       std::make_shared<const messages::node>(announced_node(cfg, live->get(), role));
   self->state.id = live;
-  const auto auth = auth_address(cfg);
+  const auto auths = std::make_shared<auth_servers>(auth_addresses(cfg));
   self->state.spool = std::make_unique<audit_spool>(cfg.global.data_dir + "/log/upload/" + role);
 
   // Connects when needed; false (and counts a failure) when auth is unreachable.
   auto connected = [=]() -> bool {
     auto& st = self->state;
     if (st.client) return true;
-    auto c = auth_client::connect(auth.host, auth.port, st.id->get());
+    auto c = auths->connect(st.id->get());
     if (!c) {
       if (st.failures++ == 0) {
-        spdlog::warn("{}: cannot reach auth at {}: {}", role, auth.to_string(), c.message());
+        spdlog::warn("{}: cannot reach auth at {}: {}", role, auths->describe(), c.message());
       }
       return false;
+    }
+    if (st.auth_used != auths->current().to_string()) {  // the first, or another after a failover
+      spdlog::info("{}: talking to auth at {}", role, auths->current().to_string());
+      st.auth_used = auths->current().to_string();
     }
     st.client = std::move(*c);
     if (settings) {

@@ -5,19 +5,24 @@
 #include <filesystem>
 
 #include "actors/auth/local_identities.hpp"
+#include "actors/client/auth_servers.hpp"
 #include "actors/client/join.hpp"
 
 namespace tp::actors {
 
 config::address auth_address(const config::teleport_config& cfg) {
+  return auth_addresses(cfg).front();
+}
+
+std::vector<config::address> auth_addresses(const config::teleport_config& cfg) {
   if (cfg.auth_service.enabled) {
     config::address a = cfg.auth_service.listen_addr;
     if (a.host == "0.0.0.0" || a.host.empty()) a.host = "127.0.0.1";
     if (a.host == "::") a.host = "::1";
-    return a;
+    return {a};
   }
-  if (!cfg.global.auth_servers.empty()) return cfg.global.auth_servers.front();
-  return config::address{"127.0.0.1", config::default_auth_port};
+  if (!cfg.global.auth_servers.empty()) return cfg.global.auth_servers;
+  return {config::address{"127.0.0.1", config::default_auth_port}};
 }
 
 tp::result<identity> load_or_join(const config::teleport_config& cfg, const std::string& role) {
@@ -32,23 +37,25 @@ tp::result<identity> load_or_join(const config::teleport_config& cfg, const std:
   }
   auto host_id = load_or_create_host_id(cfg.global.data_dir);
   if (!host_id) return host_id.err();
-  const auto auth = auth_address(cfg);
+  auth_servers auths(auth_addresses(cfg));
   join_params p;
-  p.auth_host = auth.host;
-  p.auth_port = auth.port;
   p.token = cfg.global.auth_token;
   p.ca_pins = cfg.global.ca_pin;
   p.role = role;
   p.host_id = *host_id;
   p.nodename = cfg.global.nodename;
   p.additional_principals = auth::additional_principals(cfg, role);
-  auto id = join_cluster(p);
+  auto id = auths.first_that<identity>([&](const config::address& a) {
+    p.auth_host = a.host;
+    p.auth_port = a.port;
+    return join_cluster(p);
+  });
   if (!id) return id.err();
   if (auto st = write_identity(path, *id); !st) {
     return tp::make_error("storing the " + role + " identity: " + st.message());
   }
   spdlog::info("{}: joined cluster \"{}\" as host {} via {}", role, id->cluster_name, id->host_id,
-               auth.to_string());
+               auths.current().to_string());
   return id;
 }
 

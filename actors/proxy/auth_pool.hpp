@@ -1,13 +1,15 @@
 // Control-plane clients for the proxy's request handlers: each call borrows a
 // connected client (connecting when none is idle), so concurrent web logins do
-// not queue behind one connection. A client that failed is dropped.
+// not queue behind one connection. A client that failed is dropped, with the idle
+// ones (they likely went to the same auth server), and the call is made once more on
+// a fresh connection, which fails over to another auth server.
 #pragma once
 
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include "actors/client/auth_client.hpp"
+#include "actors/client/auth_servers.hpp"
 #include "actors/identity/live_identity.hpp"
 #include "config/address.hpp"
 
@@ -16,8 +18,8 @@ namespace tp::actors {
 class auth_pool {
  public:
   // New connections use the identity as it is then (it changes in a CA rotation).
-  auth_pool(config::address auth, live_identity_ptr id, std::size_t max_idle = 4)
-      : auth_(std::move(auth)), id_(std::move(id)), max_idle_(max_idle) {}
+  auth_pool(auth_servers_ptr auths, live_identity_ptr id, std::size_t max_idle = 4)
+      : auths_(std::move(auths)), id_(std::move(id)), max_idle_(max_idle) {}
 
   tp::result<messages::api_reply> call(messages::api_request request);
 
@@ -30,7 +32,7 @@ class auth_pool {
   }
 
  private:
-  config::address auth_;
+  auth_servers_ptr auths_;
   live_identity_ptr id_;
   std::size_t max_idle_;
   std::mutex mu_;

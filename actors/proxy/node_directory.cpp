@@ -43,23 +43,27 @@ std::vector<messages::node> node_directory::list() const {
   return nodes_;
 }
 
-std::optional<messages::node> node_directory::resolve(const std::string& host) const {
+std::optional<messages::node> node_directory::resolve(const std::string& host,
+                                                      std::uint16_t port) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& n : nodes_) {
     if (n.meta.name == host) return n;  // host IDs are unique
   }
-  std::optional<messages::node> found;
-  int matches = 0;
+  std::vector<const messages::node*> found;
   const std::string suffix = "." + cluster_;
   for (const auto& n : nodes_) {
     const auto& h = n.spec.hostname;
-    if (h == host || h + suffix == host || host_of(n.spec.addr) == host) {
-      found = n;
-      ++matches;
-    }
+    if (h == host || h + suffix == host || host_of(n.spec.addr) == host) found.push_back(&n);
   }
-  if (matches != 1) return std::nullopt;
-  return found;
+  if (found.size() > 1 && port != 0) {
+    // Several hosts on one IP (or one name): the port says which is meant.
+    std::erase_if(found, [&](const messages::node* n) {
+      auto t = target_of(*n);
+      return !t || t->port != port;
+    });
+  }
+  if (found.size() != 1) return std::nullopt;
+  return *found.front();
 }
 
 std::optional<proxy_target> parse_proxy_subsystem(const std::string& name) {

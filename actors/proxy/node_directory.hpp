@@ -21,9 +21,9 @@ class node_directory {
   std::vector<messages::node> list() const;
 
   // By hostname, "<hostname>.<cluster>", host ID, or the IP of its address.
-  // Ambiguous hostnames (two live hosts share one) resolve to nothing: the
-  // user must name the host ID.
-  std::optional<messages::node> resolve(const std::string& host) const;
+  // Ambiguous names (two live hosts share one) resolve to nothing unless `port`
+  // (when not 0) picks one of them by its address: the user must name the host ID.
+  std::optional<messages::node> resolve(const std::string& host, std::uint16_t port = 0) const;
 
   const std::string& cluster_name() const { return cluster_; }
 

@@ -60,7 +60,7 @@ class proxy_channel : public channel_handler {
       proxy_->emit(std::move(e));
       return start_remote(t->cluster, t->host, t->port, false);
     }
-    auto node = proxy_->nodes().resolve(t->host);
+    auto node = proxy_->nodes().resolve(t->host, t->port);
     const bool forward = proxy_->recording_at_proxy();
     if (!node && !forward) {
       spdlog::info("proxy: refused {}: no such node", n);
@@ -239,7 +239,7 @@ class proxy_session : public session_handler {
   std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
     if (req.kind == channel_kind::session) return std::make_unique<proxy_channel>(proxy_, ctx_);
     if (req.kind != channel_kind::direct_tcpip) return nullptr;
-    auto node = proxy_->nodes().resolve(req.host);
+    auto node = proxy_->nodes().resolve(req.host, req.port);
     if (!node) {
       spdlog::info("proxy: refused a jump to {}:{}: no such node", req.host, req.port);
       return nullptr;

@@ -223,7 +223,7 @@ tp::status refresh_trust(caf::stateful_actor<watcher_state>* self, const federat
 }
 
 caf::behavior cluster_watcher(caf::stateful_actor<watcher_state>* self,
-                              std::shared_ptr<node_directory> dir, config::address auth,
+                              std::shared_ptr<node_directory> dir, auth_servers_ptr auths,
                               live_identity_ptr live, federation fed) {
   self->attach_functor([links = self->state.links] {
     for (auto& [name, link] : *links) link.shutdown();
@@ -232,7 +232,7 @@ caf::behavior cluster_watcher(caf::stateful_actor<watcher_state>* self,
   return {[=](refresh_atom) {
     auto& st = self->state;
     if (!st.client) {
-      auto c = auth_client::connect(auth.host, auth.port, live->get());
+      auto c = auths->connect(live->get());
       if (c) st.client = std::move(*c);
     }
     if (st.client) {
@@ -342,8 +342,8 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
     return make_error(std::move(why));
   };
   auto dir = std::make_shared<node_directory>(id->cluster_name);
-  const auto auth = auth_address(cfg);
-  auto auth_calls = std::make_shared<auth_pool>(auth, live);
+  const auto auths = std::make_shared<auth_servers>(auth_addresses(cfg));
+  auto auth_calls = std::make_shared<auth_pool>(auths, live);
   federation fed;
   fed.tunnels = std::make_shared<tunnel_registry>();
   fed.leaves = std::make_shared<trusted_leaves>();
@@ -358,7 +358,7 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
     link_ctx->auth = auth_calls;
     fed.link_ctx = std::move(link_ctx);
   }
-  children.push_back(sys.spawn<caf::detached>(cluster_watcher, dir, auth, live, fed));
+  children.push_back(sys.spawn<caf::detached>(cluster_watcher, dir, auths, live, fed));
 
   auto rt = std::make_shared<proxy_runtime>();
   rt->queries = std::make_shared<blocking_pool>(2);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "actors/client/auth_servers.hpp"
 #include "actors/host/host_identity.hpp"
 #include "actors/identity/identity_file.hpp"
 #include "config/load.hpp"
@@ -41,11 +42,14 @@ tp::result<context> connect(const global_flags& flags) {
                           "). Run tctl on the auth server as a user who can read its data_dir, "
                           "with -c pointing at its teleport.yaml");
   }
-  auto client = actors::auth_client::connect(ctx.auth.host, ctx.auth.port, *id);
+  actors::auth_servers auths(flags.auth_server.empty() ? actors::auth_addresses(ctx.cfg)
+                                                       : std::vector<config::address>{ctx.auth});
+  auto client = auths.connect(*id);
   if (!client) {
-    return tp::make_error("cannot connect to the auth service at " + ctx.auth.to_string() + ": " +
+    return tp::make_error("cannot connect to the auth service at " + auths.describe() + ": " +
                           client.message() + ". Is teleport running with the auth role?");
   }
+  ctx.auth = auths.current();
   ctx.client = std::move(*client);
   // The reference's rule: clients print an error when the cluster is incompatible.
   auto ping = ctx.client->call_as(messages::ping_request{});

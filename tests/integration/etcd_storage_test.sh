@@ -39,7 +39,7 @@ auth_service:
   cluster_name: $2
   listen_addr: 127.0.0.1:$3
   tokens:
-  - node:etcd-node-token
+  - node,proxy:etcd-node-token
 ${5:-ssh_service:
   enabled: no
 proxy_service:
@@ -101,6 +101,51 @@ ssh_ok() {
 wait_secs 20 ssh_ok || fail "a certificate signed by b does not work on a's proxy and node: $(cat "$WORK/ssh.err")"
 pass "users and nodes are shared: b lists a's node; b's user logs in through a's proxy"
 
+# --- a node and a proxy given both auth servers fail over when one dies -----------------
+N_NODE="$(free_port)" P_SSH="$(free_port)" P_WEB="$(free_port)" P_TUN="$(free_port)"
+cat >"$WORK/n.yaml" <<YAML
+teleport:
+  nodename: n
+  data_dir: $WORK/n-data
+  auth_token: etcd-node-token
+  auth_servers: [127.0.0.1:$A_AUTH, 127.0.0.1:$B_AUTH]
+  log:
+    output: stderr
+    severity: INFO
+auth_service:
+  enabled: no
+ssh_service:
+  enabled: yes
+  listen_addr: 127.0.0.1:$N_NODE
+proxy_service:
+  enabled: yes
+  listen_addr: 127.0.0.1:$P_SSH
+  web_listen_addr: 127.0.0.1:$P_WEB
+  tunnel_listen_addr: 127.0.0.1:$P_TUN
+YAML
+start_bg "$WORK/n.log" "$T" start -c "$WORK/n.yaml"
+N_PID=$LAST_PID
+n_listed() { "$1" nodes ls | awk '$1 == "n" {f = 1} END {exit !f}'; }
+wait_secs 30 n_listed btctl || fail "n did not join: $(tail -5 "$WORK/n.log")"
+# via_n <proxy port>: carol's command on n through a proxy.
+via_n() {
+  timeout 20 ssh -F /dev/null -o IdentitiesOnly=yes -i "$WORK/carol" -o CertificateFile="$WORK/carol-cert.pub" \
+    -o IdentityAgent=none -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o LogLevel=ERROR -o "ProxyCommand=ssh -F /dev/null -o IdentitiesOnly=yes -i $WORK/carol -o CertificateFile=$WORK/carol-cert.pub -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $1 %r@127.0.0.1 -s proxy:%h:%p" \
+    -p "$N_NODE" "$LOGIN@127.0.0.1" 'echo $((6*7))' </dev/null 2>"$WORK/ssh.err" | grep -qx 42
+}
+wait_secs 20 via_n "$P_SSH" || fail "carol on n through n's proxy: $(cat "$WORK/ssh.err")"
+kill -KILL "$(pgrep -f "start -c $WORK/a.yaml" | head -n 1)"
+sleep 1
+wait_secs 30 grep -q "talking to auth at 127.0.0.1:$B_AUTH" "$WORK/n.log" ||
+  fail "n did not fail over to b: $(tail -5 "$WORK/n.log")"
+sleep 20  # longer than a node's heartbeat TTL: n must keep heartbeating, now to b
+n_listed btctl || fail "n dropped out after a died: $(btctl nodes ls 2>&1)"
+wait_secs 20 via_n "$P_SSH" || fail "carol on n after a died: $(cat "$WORK/ssh.err")"
+tctl() { btctl "$@"; }
+cluster_user dave "$LOGIN"
+pass "kill -9 of one auth server: the node and proxy fail over to the other; logins and sessions keep working"
+
 # --- another cluster_name on the same etcd is refused --------------------------------------
 rc=0
 out="$(timeout 30 "$T" start -c "$WORK/c.yaml" 2>&1)" || rc=$?
@@ -117,7 +162,7 @@ wait_secs 20 grep -q "unreachable.*retrying" "$WORK/d.log" || fail "d does not s
 kill -0 "$D_PID" || fail "d exited while etcd was down"
 kill -USR2 "$ETCD_TOOL"
 wait_secs 60 timeout 20 "$TP_BIN/tctl" -c "$WORK/d.yaml" status || fail "d did not come up with etcd: $(tail -5 "$WORK/d.log")"
-[ "$(pin atctl)" = "$(timeout 20 "$TP_BIN/tctl" -c "$WORK/d.yaml" status | awk '/^CA pin/ {print $3}')" ] ||
+[ "$(pin btctl)" = "$(timeout 20 "$TP_BIN/tctl" -c "$WORK/d.yaml" status | awk '/^CA pin/ {print $3}')" ] ||
   fail "d does not have the cluster's CAs"
-wait_secs 20 ssh_ok || fail "the cluster after etcd restarted: $(cat "$WORK/ssh.err")"
+wait_secs 30 via_n "$P_SSH" || fail "the cluster after etcd restarted: $(cat "$WORK/ssh.err")"
 pass "an auth started while etcd is down retries and comes up with it; the cluster works after etcd restarted"

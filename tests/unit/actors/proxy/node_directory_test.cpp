@@ -57,6 +57,12 @@ TEST_CASE("names resolve to exactly one live node", "[node_directory]") {
   CHECK(dir.resolve("id-4")->spec.addr == "10.0.0.4:3022");
   CHECK_FALSE(dir.resolve("venus"));
   CHECK_FALSE(dir.resolve("luna.other.cluster"));
+  // Two nodes on one IP: the port picks one; without it (or with another) none.
+  dir.replace({make_node("id-5", "a", "127.0.0.1:4001"), make_node("id-6", "b", "127.0.0.1:4002")});
+  CHECK_FALSE(dir.resolve("127.0.0.1"));
+  CHECK(dir.resolve("127.0.0.1", 4002)->meta.name == "id-6");
+  CHECK_FALSE(dir.resolve("127.0.0.1", 4003));
+  CHECK(dir.resolve("a", 22)->meta.name == "id-5");  // one match: the port is not checked
   dir.replace({});
   CHECK_FALSE(dir.resolve("luna"));
 }
