@@ -267,6 +267,13 @@ struct update_remote_cas_request {
   bool operator==(const update_remote_cas_request&) const = default;
 };
 
+// The cluster's auth servers as they announce themselves in the shared backend
+// ("host:port" each, in the reply's lines): hosts keep them in data_dir/authservers.json
+// to fail over to. Served from 0.2.0 on.
+struct auth_servers_request {
+  bool operator==(const auth_servers_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
@@ -277,7 +284,8 @@ using api_request =
                  audit_verify_request, session_chunk_request, recording_request,
                  list_sessions_request, validate_trusted_cluster_request, report_tunnels_request,
                  remote_clusters_request, delete_remote_cluster_request, rotate_ca_request,
-                 rotation_status_request, renew_identity_request, update_remote_cas_request>;
+                 rotation_status_request, renew_identity_request, update_remote_cas_request,
+                 auth_servers_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -535,6 +543,10 @@ struct reply_of<renew_identity_request> {
 template <>
 struct reply_of<update_remote_cas_request> {
   using type = ok_reply;
+};
+template <>
+struct reply_of<auth_servers_request> {
+  using type = events_reply;
 };
 template <class Request>
 using reply_of_t = typename reply_of<Request>::type;

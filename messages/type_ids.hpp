@@ -506,6 +506,11 @@ typename Inspector::result_type inspect(Inspector& f, renew_identity_request& x)
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, auth_servers_request&) {
+  return f(caf::meta::type_name("auth_servers_request"));
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, update_remote_cas_request& x) {
   return f(caf::meta::type_name("update_remote_cas_request"), x.cluster, x.user_ca_keys,
            x.host_ca_keys);

@@ -97,6 +97,7 @@ struct auth_core::handlers {
 
   api_reply operator()(ca_keys_request&) { return core.public_cas(); }
   api_reply operator()(rotation_status_request&) { return core.rotation_status(); }
+  api_reply operator()(auth_servers_request&) { return core.auth_servers(); }
   api_reply operator()(rotate_ca_request& r) { return core.rotate(r, now); }
   api_reply operator()(renew_identity_request& r) { return core.renew(who, r, now); }
 

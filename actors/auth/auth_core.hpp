@@ -28,7 +28,9 @@ struct auth_core_options {
   bool proxy_checks_host_keys = true;
   std::uint64_t client_idle_timeout_ms = 0;
   bool disconnect_expired_cert = false;
-  bool insecure_trust = false;  // --insecure: trusted clusters' proxies may be self-signed
+  bool insecure_trust = false;   // --insecure: trusted clusters' proxies may be self-signed
+  std::string server_id{};       // this auth server's host ID (announce())
+  std::string advertise_addr{};  // "host:port" other hosts reach it at; "": not announced
   // data_dir/auth.lock: released only once the core and its audit store are gone,
   // so a restarted process never writes the audit log beside this one.
   std::shared_ptr<void> owner_lock = nullptr;
@@ -63,6 +65,11 @@ class auth_core {
   // Periodic work (about every second): moves automatic rotations on when their
   // schedule says so, and picks up CA changes another auth server stored.
   void tick(sys_time now = std::chrono::system_clock::now());
+
+  // HA: every auth server of the cluster records its address in the shared backend
+  // (/authservers/<id>, expiring unless renewed), so hosts learn where to fail over to.
+  void announce(sys_time now = std::chrono::system_clock::now());
+  messages::events_reply auth_servers() const;
 
   // Called (on the auth server's thread) whenever the CAs in use changed: a rotation
   // step here or on another auth server sharing the backend.
@@ -120,6 +127,7 @@ class auth_core {
   std::function<void(const auth_core&)> on_cas_changed_;
   login_limiter limiter_;
   remote_clusters remote_clusters_;
+  sys_time next_announce_{};
 };
 
 }  // namespace tp::actors::auth

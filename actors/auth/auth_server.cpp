@@ -63,7 +63,8 @@ const char* request_name(const api_request& r) {
                                           "rotate_ca",
                                           "rotation_status",
                                           "renew_identity",
-                                          "update_remote_cas"};
+                                          "update_remote_cas",
+                                          "auth_servers"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }
@@ -184,6 +185,7 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
   return {
       [self](tick_atom) {
         self->state.core->tick();
+        self->state.core->announce();
         self->delayed_send(self, rotation_tick_interval, tick_atom::value);
       },
       [self](caller& who, api_request& request) -> caf::result<api_reply> {

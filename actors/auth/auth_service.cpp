@@ -77,6 +77,19 @@ std::vector<transport::x509_certificate> other_tls_cas(const cluster_cas& cas) {
   return out;
 }
 
+// Where other hosts reach this auth server: its public_addr, else its listen address
+// when that names one host, else advertise_ip with the listen port; "" when unknown.
+std::string advertise_address(const config::teleport_config& cfg) {
+  const auto& a = cfg.auth_service;
+  if (!a.public_addr.empty()) return a.public_addr.front().to_string();
+  const auto& l = a.listen_addr;
+  if (!l.host.empty() && l.host != "0.0.0.0" && l.host != "::") return l.to_string();
+  if (!cfg.global.advertise_ip.empty()) {
+    return config::address{cfg.global.advertise_ip, l.port}.to_string();
+  }
+  return {};
+}
+
 }  // namespace
 
 tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
@@ -118,6 +131,8 @@ tp::result<caf::actor> spawn_auth_service(caf::actor_system& sys,
       static_cast<std::uint64_t>(cfg.auth_service.client_idle_timeout.count());
   options.disconnect_expired_cert = cfg.auth_service.disconnect_expired_cert;
   options.insecure_trust = cfg.global.insecure;
+  if (auto id = load_or_create_host_id(cfg.global.data_dir)) options.server_id = *id;
+  options.advertise_addr = advertise_address(cfg);
   options.owner_lock = std::shared_ptr<persistence::file_lock>(std::move(*lock));
   auto core = std::make_unique<auth_core>(*db, std::move(*cas), std::move(options));
   if (auto st = core->start(); !st) return st.err();

@@ -47,6 +47,8 @@ struct rules {
   bool operator()(const report_tunnels_request&) const { return who.has_role("proxy"); }
   // The proxy holds the tunnels over which trusted clusters announce their CAs.
   bool operator()(const update_remote_cas_request&) const { return who.has_role("proxy"); }
+  // Hosts fail over to the other auth servers they learn of.
+  bool operator()(const auth_servers_request&) const { return is_host(who); }
   bool operator()(const get_resources_request& r) const {
     if (!who.has_role("proxy") || r.with_secrets) return false;
     return r.kind == resource_kind::node || r.kind == resource_kind::user ||

@@ -15,7 +15,19 @@ tp::result<std::unique_ptr<auth_client>> auth_servers::connect(const identity& i
 }
 
 std::vector<config::address> auth_servers::addresses() const {
+  std::lock_guard<std::mutex> lock(mu_);
   return addresses_;
+}
+
+void auth_servers::replace(std::vector<config::address> addresses) {
+  if (addresses.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  const config::address last = addresses_[preferred_];
+  addresses_ = std::move(addresses);
+  preferred_ = 0;
+  for (std::size_t i = 0; i < addresses_.size(); ++i) {
+    if (addresses_[i] == last) preferred_ = i;
+  }
 }
 
 config::address auth_servers::current() const {
@@ -24,6 +36,7 @@ config::address auth_servers::current() const {
 }
 
 std::string auth_servers::describe() const {
+  std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const auto& a : addresses_) out.append(out.empty() ? "" : ", ").append(a.to_string());
   return out;

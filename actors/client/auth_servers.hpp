@@ -27,6 +27,8 @@ class auth_servers {
   tp::result<T> first_that(F attempt);
 
   std::vector<config::address> addresses() const;
+  // A new list (learned from auth); the one that worked last stays preferred if listed.
+  void replace(std::vector<config::address> addresses);
   config::address current() const;  // the one that worked last
   std::string describe() const;     // "a:3025, b:3025"
 
@@ -39,21 +41,23 @@ class auth_servers {
 template <class T, class F>
 tp::result<T> auth_servers::first_that(F attempt) {
   std::size_t start;
+  std::vector<config::address> all;
   {
     std::lock_guard<std::mutex> lock(mu_);
     start = preferred_;
+    all = addresses_;
   }
   std::string why;
-  for (std::size_t i = 0; i < addresses_.size(); ++i) {
-    const std::size_t at = (start + i) % addresses_.size();
-    tp::result<T> r = attempt(addresses_[at]);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const std::size_t at = (start + i) % all.size();
+    tp::result<T> r = attempt(all[at]);
     if (r) {
       std::lock_guard<std::mutex> lock(mu_);
-      preferred_ = at;
+      if (at < addresses_.size() && addresses_[at] == all[at]) preferred_ = at;
       return r;
     }
-    if (addresses_.size() == 1) return r;
-    why.append(why.empty() ? "" : "; ").append(addresses_[at].to_string()).append(": ");
+    if (all.size() == 1) return r;
+    why.append(why.empty() ? "" : "; ").append(all[at].to_string()).append(": ");
     why.append(r.message());
   }
   return tp::make_error("no auth server answered (" + why + ")");

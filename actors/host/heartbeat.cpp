@@ -8,6 +8,7 @@
 
 #include "actors/client/auth_servers.hpp"
 #include "actors/host/audit_spool.hpp"
+#include "actors/host/auth_list.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/host/host_identity.hpp"
 #include "actors/host/rotation_follow.hpp"
@@ -48,6 +49,7 @@ struct link_state {
   bool rotation_unsupported = false;  // an auth server older than rotation: poll the CA keys
   std::string rotation_error;         // the last one logged
   std::string auth_used;              // the auth server connected to last
+  bool learns_auth_servers = false;   // auth tells which auth servers the cluster has
   static inline const char* name = "auth_link";
 };
 
@@ -167,11 +169,10 @@ bool follow_cas(link_state& st, const config::teleport_config& cfg, const std::s
 
 caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_config cfg,
                         live_identity_ptr live, std::string role,
-                        std::shared_ptr<cluster_settings> settings) {
+                        std::shared_ptr<cluster_settings> settings, auth_servers_ptr auths) {
   const auto base_node =
       std::make_shared<const messages::node>(announced_node(cfg, live->get(), role));
   self->state.id = live;
-  const auto auths = std::make_shared<auth_servers>(auth_addresses(cfg));
   self->state.spool = std::make_unique<audit_spool>(cfg.global.data_dir + "/log/upload/" + role);
 
   // Connects when needed; false (and counts a failure) when auth is unreachable.
@@ -193,6 +194,8 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
     if (settings) {
       if (auto ping = st.client->call_as(messages::ping_request{}, std::chrono::seconds{10})) {
         st.rotation_unsupported = !auth_knows_rotation(ping->server_version);
+        st.learns_auth_servers =
+            auth_knows_auth_list(ping->server_version) && !cfg.auth_service.enabled;
         settings->record_at_node = ping->session_recording == "node";
         settings->record_at_proxy = ping->session_recording == "proxy";
         settings->proxy_checks_host_keys = ping->proxy_checks_host_keys;
@@ -305,6 +308,9 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
             if (st.failures > 0) spdlog::info("{}: connected to auth again", role);
             st.failures = 0;
             if (!follow_cas(st, cfg, role, settings.get())) st.client.reset();
+            if (st.client && st.learns_auth_servers) {
+              (void)learn_auth_servers(*st.client, *auths, cfg.global.data_dir, role);
+            }
           } else {
             failed("heartbeat", r.message());
           }
@@ -365,9 +371,10 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
 
 caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg,
                            live_identity_ptr id, std::string role,
-                           std::shared_ptr<cluster_settings> settings) {
+                           std::shared_ptr<cluster_settings> settings, auth_servers_ptr auths) {
+  if (!auths) auths = std::make_shared<auth_servers>(auth_addresses(cfg));
   return sys.spawn<caf::detached>(auth_link, cfg, std::move(id), std::move(role),
-                                  std::move(settings));
+                                  std::move(settings), std::move(auths));
 }
 
 }  // namespace tp::actors

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/client/auth_servers.hpp"
 #include "actors/identity/identity_file.hpp"
 #include "actors/identity/live_identity.hpp"
 #include "config/config.hpp"
@@ -91,6 +92,7 @@ std::chrono::milliseconds reconnect_delay(unsigned failures, double jitter_fract
 // renewed certificates into it (and into data_dir/identity/<role>.json).
 caf::actor spawn_heartbeat(caf::actor_system& sys, const config::teleport_config& cfg,
                            live_identity_ptr id, std::string role,
-                           std::shared_ptr<cluster_settings> settings = nullptr);
+                           std::shared_ptr<cluster_settings> settings = nullptr,
+                           auth_servers_ptr auths = nullptr);
 
 }  // namespace tp::actors

@@ -7,6 +7,7 @@
 #include "actors/auth/local_identities.hpp"
 #include "actors/client/auth_servers.hpp"
 #include "actors/client/join.hpp"
+#include "actors/host/auth_list.hpp"
 
 namespace tp::actors {
 
@@ -21,6 +22,8 @@ std::vector<config::address> auth_addresses(const config::teleport_config& cfg) 
     if (a.host == "::") a.host = "::1";
     return {a};
   }
+  // What auth last said the cluster's auth servers are takes precedence.
+  if (auto learned = read_auth_servers_file(cfg.global.data_dir)) return *learned;
   if (!cfg.global.auth_servers.empty()) return cfg.global.auth_servers;
   return {config::address{"127.0.0.1", config::default_auth_port}};
 }

@@ -335,14 +335,14 @@ tp::result<caf::actor> spawn_proxy_service(caf::actor_system& sys,
   if (auto st = check_outbound_proxy(); !st) return st.err();
   auto settings = std::make_shared<cluster_settings>();
   auto live = std::make_shared<live_identity>(*id);
-  auto link = spawn_heartbeat(sys, cfg, live, "proxy", settings);
+  const auto auths = std::make_shared<auth_servers>(auth_addresses(cfg));
+  auto link = spawn_heartbeat(sys, cfg, live, "proxy", settings, auths);
   std::vector<caf::actor> children{link};
   auto fail = [&](std::string why) {
     for (auto& c : children) caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
     return make_error(std::move(why));
   };
   auto dir = std::make_shared<node_directory>(id->cluster_name);
-  const auto auths = std::make_shared<auth_servers>(auth_addresses(cfg));
   auto auth_calls = std::make_shared<auth_pool>(auths, live);
   federation fed;
   fed.tunnels = std::make_shared<tunnel_registry>();

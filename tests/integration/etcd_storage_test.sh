@@ -101,14 +101,15 @@ ssh_ok() {
 wait_secs 20 ssh_ok || fail "a certificate signed by b does not work on a's proxy and node: $(cat "$WORK/ssh.err")"
 pass "users and nodes are shared: b lists a's node; b's user logs in through a's proxy"
 
-# --- a node and a proxy given both auth servers fail over when one dies -----------------
+# --- a node and a proxy configured with one auth server learn of the other --------------
+# (data_dir/authservers.json) and fail over to it when the first dies.
 N_NODE="$(free_port)" P_SSH="$(free_port)" P_WEB="$(free_port)" P_TUN="$(free_port)"
 cat >"$WORK/n.yaml" <<YAML
 teleport:
   nodename: n
   data_dir: $WORK/n-data
   auth_token: etcd-node-token
-  auth_servers: [127.0.0.1:$A_AUTH, 127.0.0.1:$B_AUTH]
+  auth_servers: [127.0.0.1:$A_AUTH]
   log:
     output: stderr
     severity: INFO
@@ -135,6 +136,11 @@ via_n() {
     -p "$N_NODE" "$LOGIN@127.0.0.1" 'echo $((6*7))' </dev/null 2>"$WORK/ssh.err" | grep -qx 42
 }
 wait_secs 20 via_n "$P_SSH" || fail "carol on n through n's proxy: $(cat "$WORK/ssh.err")"
+learned() { grep -q "127.0.0.1:$B_AUTH" "$WORK/n-data/authservers.json" && grep -q "127.0.0.1:$A_AUTH" "$WORK/n-data/authservers.json"; }
+wait_secs 30 learned || fail "n did not learn the auth servers: $(cat "$WORK/n-data/authservers.json" 2>&1)"
+[ "$(stat -c %a "$WORK/n-data/authservers.json")" = 600 ] || fail "authservers.json is not 0600"
+grep -q "the cluster's auth servers are" "$WORK/n.log" || fail "n does not log the auth servers it learned"
+pass "n, configured with one auth server, learns both and keeps them in data_dir/authservers.json"
 kill -KILL "$(pgrep -f "start -c $WORK/a.yaml" | head -n 1)"
 sleep 1
 wait_secs 30 grep -q "talking to auth at 127.0.0.1:$B_AUTH" "$WORK/n.log" ||
@@ -144,7 +150,14 @@ n_listed btctl || fail "n dropped out after a died: $(btctl nodes ls 2>&1)"
 wait_secs 20 via_n "$P_SSH" || fail "carol on n after a died: $(cat "$WORK/ssh.err")"
 tctl() { btctl "$@"; }
 cluster_user dave "$LOGIN"
-pass "kill -9 of one auth server: the node and proxy fail over to the other; logins and sessions keep working"
+# After a restart, the learned list takes precedence over the configuration (which names only a).
+kill -TERM "$N_PID"; wait_exit "$N_PID" 20
+start_bg "$WORK/n2.log" "$T" start -c "$WORK/n.yaml"
+N_PID=$LAST_PID
+wait_secs 30 grep -q "talking to auth at 127.0.0.1:$B_AUTH" "$WORK/n2.log" ||
+  fail "n restarted without a reachable configured auth: $(tail -5 "$WORK/n2.log")"
+wait_secs 20 via_n "$P_SSH" || fail "carol on the restarted n: $(cat "$WORK/ssh.err")"
+pass "kill -9 of one auth server: the node and proxy fail over to the other; sessions keep working; a restart uses authservers.json"
 
 # --- another cluster_name on the same etcd is refused --------------------------------------
 rc=0

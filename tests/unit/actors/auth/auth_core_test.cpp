@@ -305,3 +305,34 @@ TEST_CASE("signup and web login: passwords, TOTP, replay and lockout", "[auth_co
   CHECK(f.expect_error(caller{"n", {"node"}, "x"}, signup_info_request{"t"}).code ==
         api_errc::access_denied);
 }
+
+TEST_CASE("auth servers announce themselves in the shared backend", "[auth_core]") {
+  test::temp_dir dir;
+  auto db = test::open_db(dir);
+  auto make = [&](std::string id, std::string addr) {
+    auto cas = load_or_create_cas(*db, "example.test");
+    REQUIRE(cas);
+    auth_core_options o{"9.9.9", {}, ""};
+    o.server_id = std::move(id);
+    o.advertise_addr = std::move(addr);
+    auto c = std::make_unique<auth_core>(db, std::move(*cas), std::move(o));
+    REQUIRE(c->start());
+    return c;
+  };
+  auto a = make("auth-a", "10.0.0.7:3025");
+  auto b = make("auth-b", "10.0.0.8:3025");
+  auto quiet = make("auth-c", "");  // no address to announce: not listed
+  const auto t0 = std::chrono::system_clock::now();
+  a->announce(t0);
+  b->announce(t0);
+  quiet->announce(t0);
+  const caller node{"host-1", {"node"}, "x"};
+  auto r = a->handle(node, auth_servers_request{});
+  REQUIRE(std::holds_alternative<events_reply>(r));
+  auto listed = std::get<events_reply>(r).events;
+  std::sort(listed.begin(), listed.end());
+  CHECK(listed == std::vector<std::string>{"10.0.0.7:3025", "10.0.0.8:3025"});
+  // Users may not ask.
+  const caller user{"alice", {"user"}, "x"};
+  CHECK(std::holds_alternative<api_error>(a->handle(user, auth_servers_request{})));
+}
