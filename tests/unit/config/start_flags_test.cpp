@@ -216,7 +216,7 @@ TEST_CASE("bad flag values are all reported", "[config][flags]") {
   }
 }
 
-TEST_CASE("flag --token may name a token file; a missing file is an error", "[config][flags]") {
+TEST_CASE("flag --token may name a token file, a missing file is an error", "[config][flags]") {
   test::scratch_dir dir;
   const auto token = dir.write("tok", "from-file\n");
   ::chmod(token.c_str(), 0600);

@@ -18,7 +18,7 @@ TEST_CASE("versions parse as major.minor.patch with an optional v and suffix", "
   }
 }
 
-TEST_CASE("a peer one minor version apart works; further apart is a clear error", "[version]") {
+TEST_CASE("a peer one minor version apart works, further apart is a clear error", "[version]") {
   CHECK(version_incompatibility("tsh", "4.1.0", "4.1.7").empty());
   CHECK(version_incompatibility("node", "4.0.3", "4.1.0").empty());
   CHECK(version_incompatibility("tsh", "4.2.0", "4.1.0").empty());

@@ -370,7 +370,7 @@ TEMPLATE_TEST_CASE("contract: failed writes are not reported", "[backend][watch]
   CHECK(log.events().size() == 2);
 }
 
-TEMPLATE_TEST_CASE("contract: unsubscribing stops delivery; other watchers carry on",
+TEMPLATE_TEST_CASE("contract: unsubscribing stops delivery, other watchers carry on",
                    "[backend][watch]", TP_BACKEND_FIXTURES) {
   using namespace tp::persistence;
   using namespace std::chrono_literals;

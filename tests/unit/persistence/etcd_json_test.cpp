@@ -58,7 +58,7 @@ TEST_CASE("etcd: int64 fields come as strings or numbers", "[etcd]") {
   CHECK(lease_seconds(std::chrono::milliseconds{1001}) == 3);
 }
 
-TEST_CASE("etcd: stored kvs decode to items; foreign values are errors naming the key", "[etcd]") {
+TEST_CASE("etcd: stored kvs decode to items, foreign values are errors naming the key", "[etcd]") {
   key_space ks("/tp");
   const json kv = {{"key", base64_encode("/tp/users/joe")},
                    {"value", base64_encode(record::encode("v", 0, 0))},

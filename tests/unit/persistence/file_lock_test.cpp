@@ -11,7 +11,7 @@
 using namespace tp::persistence;
 using namespace std::chrono_literals;
 
-TEST_CASE("a file lock has one holder; the error names it; release lets the next in",
+TEST_CASE("a file lock has one holder, the error names it, release lets the next in",
           "[file_lock]") {
   test::temp_dir dir;
   const auto path = dir.path() / "auth.lock";

@@ -48,7 +48,7 @@ TEST_CASE("put_batch of 1000 items gives each its own revision") {
   CHECK(b->get("/batch/1")->revision == b->get("/batch/0")->revision + 1);
 }
 
-TEST_CASE("data survives closing and reopening; revisions keep growing") {
+TEST_CASE("data survives closing and reopening, revisions keep growing") {
   test::temp_dir dir;
   std::uint64_t last = 0;
   {

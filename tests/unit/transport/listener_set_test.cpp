@@ -28,7 +28,7 @@ ino_t inode_of(int fd) {
 
 }  // namespace
 
-TEST_CASE("inherited listener lists parse and format; malformed ones are refused",
+TEST_CASE("inherited listener lists parse and format, malformed ones are refused",
           "[listener_set]") {
   auto l = parse_inherited_listeners("127.0.0.1:3022=5;[::1]:3080=7;0.0.0.0:3025=12");
   REQUIRE(l);

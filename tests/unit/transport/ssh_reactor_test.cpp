@@ -168,7 +168,7 @@ TEST_CASE("ssh_reactor: fd watches are level-triggered and can pause", "[ssh_rea
   ::close(p[1]);
 }
 
-TEST_CASE("ssh_reactor: hooks run every round; stop drops pending work", "[ssh_reactor]") {
+TEST_CASE("ssh_reactor: hooks run every round, stop drops pending work", "[ssh_reactor]") {
   auto r = ssh_reactor::start({1, "t"});
   REQUIRE(r);
   reactor_loop& l = (*r)->loop(0);

@@ -229,7 +229,7 @@ TEST_CASE("stop() with clients connected returns promptly and closes them", "[tl
   rec.conns.clear();
 }
 
-TEST_CASE("idle connections are closed; pings keep them alive", "[tls]") {
+TEST_CASE("idle connections are closed, pings keep them alive", "[tls]") {
   recorder rec;
   auto cfg = server_config();
   cfg.idle_timeout = 300ms;

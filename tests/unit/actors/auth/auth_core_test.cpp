@@ -151,7 +151,7 @@ TEST_CASE("resources: create, refuse duplicates, hide secrets, delete", "[auth_c
         api_errc::not_found);
 }
 
-TEST_CASE("heartbeats list a host until its TTL; a node cannot speak for another", "[auth_core]") {
+TEST_CASE("heartbeats list a host until its TTL, a node cannot speak for another", "[auth_core]") {
   fixture f;
   const caller node{"host-1", {"node"}, "x"};
   heartbeat_request hb;

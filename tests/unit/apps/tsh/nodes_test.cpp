@@ -79,7 +79,7 @@ TEST_CASE("label selectors") {
   CHECK(format_labels(n.labels) == "env=test,role=db");
 }
 
-TEST_CASE("find_node by ID, name, FQDN and address; ambiguity is an error") {
+TEST_CASE("find_node by ID, name, FQDN and address, ambiguity is an error") {
   auto nodes = parse_nodes("[" + node_json("luna", "id-1") + "," + node_json("mars", "id-2") + "," +
                            node_json("mars", "id-3") + "]");
   REQUIRE(nodes);
