@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "transport/key_files.hpp"
+#include "transport/tls_peer.hpp"
 #include "transport/x509_openssl.hpp"
 
 namespace tp::transport {
@@ -95,32 +96,9 @@ result<endpoint> parse_endpoint(const std::string& what, const std::string& url)
   return ep;
 }
 
-bool is_ip_literal(const std::string& host) {
-  error_code ec;
-  (void)net::ip::make_address(host, ec);
-  return !ec;
-}
-
 std::string duration_text(milliseconds t) {
   if (t.count() % 1000 == 0) return std::to_string(t.count() / 1000) + "s";
   return std::to_string(t.count()) + "ms";
-}
-
-// Alerts a server sends when it does not accept the client's certificate.
-bool certificate_alert(const error_code& ec) {
-  if (ec.category() != net::error::get_ssl_category()) return false;
-  switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
-    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-      return true;
-    default:
-      return false;
-  }
 }
 
 bool is_http_error(const error_code& ec) {
@@ -214,7 +192,8 @@ struct connection {
   boost::beast::flat_buffer buf;
   std::size_t index = 0;  // into the endpoints
   bool use_tls = false;
-  bool broken = false;  // a step was cut short: never reuse
+  bool broken = false;    // a step was cut short: never reuse
+  bool answered = false;  // a reply came over it
 };
 
 template <class F>
@@ -336,9 +315,13 @@ struct http_client::impl {
     return make_error(std::move(m));
   }
 
-  error rejected(const endpoint& ep, const error_code& ec) const {
+  // `guessed`: no alert arrived, the server just closed a fresh connection.
+  error rejected(const endpoint& ep, const error_code& ec, bool guessed = false) const {
     std::string m = peer(ep);
-    m += " rejected the client certificate (" + ec.message() + "); ";
+    m += guessed ? " closed the TLS connection before answering: it most likely rejected the "
+                   "client certificate ("
+                 : " rejected the client certificate (";
+    m += ec.message() + "); ";
     if (o.cert_file.empty()) {
       m += "none is configured: set cert_file and key_file";
     } else {
@@ -352,7 +335,14 @@ struct http_client::impl {
     const endpoint& ep = endpoints[c.index];
     // With TLS 1.3 the server judges our certificate after our side of the handshake is done:
     // its alert shows up on the first read.
-    if (c.use_tls && certificate_alert(ec)) return rejected(ep, ec);
+    if (c.use_tls && is_client_certificate_alert(ec)) return rejected(ep, ec);
+    // The alert may also lose the race with the server's reset: a fresh TLS connection
+    // closed before any reply is how a server that refuses our certificate looks then.
+    if (c.use_tls && !c.answered &&
+        (ec == net::error::connection_reset || ec == net::error::eof ||
+         ec == ssl::error::stream_truncated)) {
+      return rejected(ep, ec, /*guessed=*/true);
+    }
     if (ec == http::error::body_limit) {
       return make_error(peer(ep) + " sent a reply larger than " + std::to_string(o.max_body) +
                         " bytes (max_body)");
@@ -383,7 +373,7 @@ struct http_client::impl {
       }
       return make_error(std::move(m));
     }
-    if (certificate_alert(ec)) return rejected(ep, ec);
+    if (is_client_certificate_alert(ec)) return rejected(ep, ec);
     if (ec.category() == net::error::get_ssl_category()) {
       std::string m = peer(ep);
       m +=
@@ -426,16 +416,7 @@ struct http_client::impl {
     c->socket().set_option(tcp::no_delay(true), ec);
     if (!ep.tls) return c;
     SSL* native = c->tls.native_handle();
-    const bool ip = is_ip_literal(ep.host);
-    if (!ip) SSL_set_tlsext_host_name(native, ep.host.c_str());
-    if (!o.insecure) {
-      X509_VERIFY_PARAM* param = SSL_get0_param(native);
-      if (ip) {
-        X509_VERIFY_PARAM_set1_ip_asc(param, ep.host.c_str());
-      } else {
-        X509_VERIFY_PARAM_set1_host(param, ep.host.c_str(), 0);
-      }
-    }
+    expect_server_name(native, ep.host, !o.insecure);
     ec = run_io(*c, lim, [&](auto h) { c->tls.async_handshake(ssl::stream_base::client, h); });
     if (ec) return handshake_failure(*c, ec);
     return c;
@@ -466,6 +447,7 @@ struct http_client::impl {
       out.retryable = !p.got_some() && !out.timed_out;
       return out;
     }
+    c.answered = true;
     out.keep = !ec && !c.broken && p.get().keep_alive();
     http_reply reply;
     reply.status = p.get().result_int();
@@ -567,6 +549,7 @@ struct http_client::impl {
         c.reset();
         continue;
       }
+      c->answered = true;
       preferred.store(index);
     }
     if (!c) return all_failed(reasons);

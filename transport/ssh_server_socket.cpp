@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "transport/ssh_server_channel.hpp"
+#include "transport/tls_peer.hpp"
 
 namespace tp::transport {
 
@@ -47,13 +48,6 @@ std::vector<sockaddr_storage> lookup(const std::string& host, std::uint16_t port
   }
   ::freeaddrinfo(res);
   return out;
-}
-
-bool is_ip_literal(const std::string& host) {
-  in6_addr a6;
-  in_addr a4;
-  return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
 }
 
 }  // namespace

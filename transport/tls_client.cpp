@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "transport/tls_context.hpp"
+#include "transport/tls_peer.hpp"
 
 namespace tp::transport {
 namespace net = boost::asio;
@@ -21,27 +22,6 @@ using tcp = net::ip::tcp;
 using std::chrono::steady_clock;
 
 constexpr std::size_t max_ready_frames = 256;
-
-namespace {
-
-// Alerts a server sends when it does not accept the client's certificate.
-bool certificate_alert(const boost::system::error_code& ec) {
-  if (ec.category() != net::error::get_ssl_category()) return false;
-  switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
-    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 struct tls_client::impl {
   impl(const tls_client_config& c, detail::ssl_context_ptr context)
@@ -98,7 +78,7 @@ struct tls_client::impl {
         std::string msg =
             "the connection to the auth server at " + target + " failed: " + detail::describe(ec);
         // TLS 1.3 servers judge our certificate after our handshake completed.
-        if (config.credentials && certificate_alert(ec))
+        if (config.credentials && is_client_certificate_alert(ec))
           msg += " (the auth server refused this client's certificate)";
         return fail(make_error(msg));
       }

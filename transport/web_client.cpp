@@ -13,6 +13,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include "transport/tls_peer.hpp"
 
 namespace tp::transport {
 
@@ -23,12 +24,6 @@ using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
 namespace {
-
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  (void)net::ip::make_address(host, ec);
-  return !ec;
-}
 
 constexpr std::size_t k_max_body = 1 << 20;
 
@@ -178,16 +173,7 @@ result<web_response> web_request(const web_endpoint& ep, std::string_view method
     if (!ep.tls) return exchange(run, sock, sock, ep, method, target, json_body);
 
     SSL* native = tls.native_handle();
-    const bool ip = is_ip_literal(ep.host);
-    if (!ip) SSL_set_tlsext_host_name(native, ep.host.c_str());
-    if (!ep.insecure) {
-      X509_VERIFY_PARAM* param = SSL_get0_param(native);
-      if (ip) {
-        X509_VERIFY_PARAM_set1_ip_asc(param, ep.host.c_str());
-      } else {
-        X509_VERIFY_PARAM_set1_host(param, ep.host.c_str(), 0);
-      }
-    }
+    expect_server_name(native, ep.host, !ep.insecure);
     ec = run.run([&](auto h) { tls.async_handshake(ssl::stream_base::client, h); }, cancel);
     if (ec) {
       const long verify = SSL_get_verify_result(native);

@@ -1,4 +1,4 @@
-// The auth servers a host learns of (HA): each heartbeat asks auth which auth servers
+// The auth servers a host learns of (HA): a heartbeat a minute asks auth which auth servers
 // the cluster has (auth_servers_request, 0.2.0 on) and keeps the answer in
 // data_dir/authservers.json, which takes precedence over teleport.auth_servers at the
 // next start, as the reference describes.

@@ -50,6 +50,7 @@ struct link_state {
   std::string rotation_error;         // the last one logged
   std::string auth_used;              // the auth server connected to last
   bool learns_auth_servers = false;   // auth tells which auth servers the cluster has
+  std::chrono::steady_clock::time_point next_auth_list{};  // asked at most once a minute
   static inline const char* name = "auth_link";
 };
 
@@ -308,7 +309,10 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
             if (st.failures > 0) spdlog::info("{}: connected to auth again", role);
             st.failures = 0;
             if (!follow_cas(st, cfg, role, settings.get())) st.client.reset();
-            if (st.client && st.learns_auth_servers) {
+            // The list changes rarely: asking with every heartbeat would load auth for nothing.
+            const auto now = std::chrono::steady_clock::now();
+            if (st.client && st.learns_auth_servers && now >= st.next_auth_list) {
+              st.next_auth_list = now + std::chrono::minutes{1};
               (void)learn_auth_servers(*st.client, *auths, cfg.global.data_dir, role);
             }
           } else {

@@ -188,3 +188,32 @@ fresh_otp() {
   done
   fail "the clock did not reach the next TOTP step"
 }
+
+# write_cluster_config <name> <nodename> <auth> <node> <ssh> <web> <tunnel> [tokens yaml]:
+# $WORK/<name>.yaml, a cluster named <name> of auth, node and proxy in one process on
+# those ports (the trusted cluster tests).
+write_cluster_config() {
+  cat >"$WORK/$1.yaml" <<YAML
+teleport:
+  nodename: $2
+  data_dir: $WORK/$1-data
+  log:
+    output: stderr
+    severity: INFO
+auth_service:
+  enabled: yes
+  cluster_name: $1
+  listen_addr: 127.0.0.1:$3
+${8:-}
+ssh_service:
+  enabled: yes
+  listen_addr: 127.0.0.1:$4
+  labels:
+    role: $2
+proxy_service:
+  enabled: yes
+  listen_addr: 127.0.0.1:$5
+  web_listen_addr: 127.0.0.1:$6
+  tunnel_listen_addr: 127.0.0.1:$7
+YAML
+}

@@ -17,34 +17,9 @@ M_AUTH="$(free_port)" M_NODE="$(free_port)" M_SSH="$(free_port)" M_WEB="$(free_p
 M_DIAG="$(free_port)"
 E_AUTH="$(free_port)" E_NODE="$(free_port)" E_SSH="$(free_port)" E_WEB="$(free_port)" E_TUN="$(free_port)"
 
-write_config() {  # <name> <nodename> <auth> <node> <ssh> <web> <tunnel> [tokens yaml]
-  cat >"$WORK/$1.yaml" <<YAML
-teleport:
-  nodename: $2
-  data_dir: $WORK/$1-data
-  log:
-    output: stderr
-    severity: INFO
-auth_service:
-  enabled: yes
-  cluster_name: $1
-  listen_addr: 127.0.0.1:$3
-${8:-}
-ssh_service:
-  enabled: yes
-  listen_addr: 127.0.0.1:$4
-  labels:
-    role: $2
-proxy_service:
-  enabled: yes
-  listen_addr: 127.0.0.1:$5
-  web_listen_addr: 127.0.0.1:$6
-  tunnel_listen_addr: 127.0.0.1:$7
-YAML
-}
-write_config main mainnode "$M_AUTH" "$M_NODE" "$M_SSH" "$M_WEB" "$M_TUN" "  tokens:
+write_cluster_config main mainnode "$M_AUTH" "$M_NODE" "$M_SSH" "$M_WEB" "$M_TUN" "  tokens:
   - trusted_cluster:$TOKEN"
-write_config east db1 "$E_AUTH" "$E_NODE" "$E_SSH" "$E_WEB" "$E_TUN"
+write_cluster_config east db1 "$E_AUTH" "$E_NODE" "$E_SSH" "$E_WEB" "$E_TUN"
 mtctl() { timeout 20 "$TP_BIN/tctl" -c "$WORK/main.yaml" "$@"; }
 etctl() { timeout 70 "$TP_BIN/tctl" -c "$WORK/east.yaml" "$@"; }
 tsh() { timeout 60 "$TP_BIN/tsh" "$@"; }
