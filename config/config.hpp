@@ -67,6 +67,7 @@ struct dynamodb_config {
   std::string table_name;
   std::string access_key;
   std::string secret_key;
+  std::string endpoint{};  // "": https://dynamodb.<region>.amazonaws.com
 };
 
 struct storage_config {

@@ -317,7 +317,7 @@ class reader {
     for_each_key(
         section,
         {"type", "path", "peers", "prefix", "tls_cert_file", "tls_key_file", "tls_ca_file",
-         "insecure", "region", "table_name", "access_key", "secret_key"},
+         "insecure", "region", "table_name", "access_key", "secret_key", "endpoint"},
         [&](std::string_view name, const field& f) {
           if (name == "type") {
             auto v = scalar(f);
@@ -346,10 +346,11 @@ class reader {
           if (name == "table_name") get(f, s.dynamodb.table_name);
           if (name == "access_key") get(f, s.dynamodb.access_key);
           if (name == "secret_key") get(f, s.dynamodb.secret_key);
+          if (name == "endpoint") get(f, s.dynamodb.endpoint);
           static constexpr std::string_view etcd_only[] = {
               "peers", "prefix", "tls_cert_file", "tls_key_file", "tls_ca_file", "insecure"};
           static constexpr std::string_view dynamo_only[] = {"region", "table_name", "access_key",
-                                                             "secret_key"};
+                                                             "secret_key", "endpoint"};
           if (std::find(std::begin(etcd_only), std::end(etcd_only), name) != std::end(etcd_only)) {
             etcd_keys.emplace_back(f.path, f.where);
           }

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "config/values.hpp"
@@ -115,6 +117,20 @@ class validator {
         error("teleport.storage", "storage type dynamodb needs \"table_name\"");
       if (d.access_key.empty() != d.secret_key.empty()) {
         error("teleport.storage", "access_key and secret_key must be given together");
+      }
+      const bool name_ok =
+          d.table_name.size() >= 3 && d.table_name.size() <= 255 &&
+          std::all_of(d.table_name.begin(), d.table_name.end(), [](unsigned char c) {
+            return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+          });
+      if (!d.table_name.empty() && !name_ok) {
+        error("teleport.storage.table_name", "invalid DynamoDB table name " + quote(d.table_name) +
+                                                 " (3 to 255 of a-z, A-Z, 0-9, '_', '-' and '.')");
+      }
+      if (!d.endpoint.empty() && d.endpoint.rfind("http://", 0) != 0 &&
+          d.endpoint.rfind("https://", 0) != 0) {
+        error("teleport.storage.endpoint",
+              "the DynamoDB endpoint must be an http:// or https:// URL, not " + quote(d.endpoint));
       }
     }
   }

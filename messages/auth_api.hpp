@@ -274,6 +274,13 @@ struct auth_servers_request {
   bool operator==(const auth_servers_request&) const = default;
 };
 
+// The SSH host keys of the cluster's proxies (authorized_keys lines, in the reply's
+// lines), from their heartbeats: a proxy hands them to `tsh login`, so that tsh trusts
+// every proxy behind a load balancer's one address. Served from 0.3.0 on.
+struct proxy_keys_request {
+  bool operator==(const proxy_keys_request&) const = default;
+};
+
 // Alternatives are positional on the wire: append only.
 using api_request =
     std::variant<join_request, ping_request, ca_keys_request, sign_user_request, sign_host_request,
@@ -285,7 +292,7 @@ using api_request =
                  list_sessions_request, validate_trusted_cluster_request, report_tunnels_request,
                  remote_clusters_request, delete_remote_cluster_request, rotate_ca_request,
                  rotation_status_request, renew_identity_request, update_remote_cas_request,
-                 auth_servers_request>;
+                 auth_servers_request, proxy_keys_request>;
 
 // ---- replies ----------------------------------------------------------------------------
 
@@ -543,6 +550,10 @@ struct reply_of<renew_identity_request> {
 template <>
 struct reply_of<update_remote_cas_request> {
   using type = ok_reply;
+};
+template <>
+struct reply_of<proxy_keys_request> {
+  using type = events_reply;
 };
 template <>
 struct reply_of<auth_servers_request> {

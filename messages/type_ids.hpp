@@ -511,6 +511,11 @@ typename Inspector::result_type inspect(Inspector& f, auth_servers_request&) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, proxy_keys_request&) {
+  return f(caf::meta::type_name("proxy_keys_request"));
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, update_remote_cas_request& x) {
   return f(caf::meta::type_name("update_remote_cas_request"), x.cluster, x.user_ca_keys,
            x.host_ca_keys);

@@ -169,10 +169,8 @@ class etcd_backend final : public backend {
     const std::string k = b64(keys_.of(key));
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
       auto cur = get(key);
-      if (!cur) return error_as<std::uint64_t>(cur);
-      if (cur->value != expected) {
-        return {error_kind::compare_failed,
-                "key " + printable_key(key) + " does not have the expected value"};
+      if (auto held = holds_expected(cur, key, expected); !held) {
+        return error_as<std::uint64_t>(held);
       }
       auto r = txn(compare_mod(k, cur->revision), *op, k);
       if (!r) return error_as<std::uint64_t>(r);
@@ -204,7 +202,10 @@ class etcd_backend final : public backend {
     for (const auto& kv : *kvs) {
       if (out.size() >= limit) break;
       auto it = decode_kv(kv, keys_);
-      if (!it) return error_as<out_t>(it);
+      if (!it) {
+        if (opts_.on_skipped) opts_.on_skipped(it.message());
+        continue;
+      }
       if (!in_prefix(it->key, prefix) || is_expired(*it)) continue;
       out.push_back(std::move(*it));
     }

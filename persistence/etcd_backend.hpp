@@ -43,6 +43,10 @@ struct etcd_options {
   std::string prefix = "/teleport";  // every key lives under it
   std::size_t watch_queue_capacity = 16384;
   std::chrono::milliseconds watch_retry{500};  // after a watch stream broke
+  // get_range skips a value this backend did not write (another program, damage) so
+  // one bad key cannot hide the rest; it is reported here (the text names the key).
+  // get() of that key fails naming it, and a put repairs it.
+  std::function<void(const std::string& why)> on_skipped{};
 };
 
 // Checks that etcd answers (one read) before returning the backend. io with the

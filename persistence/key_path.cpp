@@ -63,4 +63,14 @@ std::string printable_key(std::string_view key) {
   return out;
 }
 
+db_status holds_expected(const db_result<item>& current, std::string_view key,
+                         std::string_view expected) {
+  if (!current) return error_as<void>(current);
+  if (current->value != expected) {
+    return {error_kind::compare_failed,
+            "key " + printable_key(key) + " does not have the expected value"};
+  }
+  return {};
+}
+
 }  // namespace tp::persistence

@@ -26,4 +26,9 @@ bool in_prefix(std::string_view key, std::string_view prefix) noexcept;
 // A short, printable rendering of untrusted key bytes for error messages.
 std::string printable_key(std::string_view key);
 
+// For compare_and_swap: ok if `current` (a get of key) holds `expected`; else its
+// error (not_found...) or compare_failed naming the key.
+db_status holds_expected(const db_result<item>& current, std::string_view key,
+                         std::string_view expected);
+
 }  // namespace tp::persistence

@@ -254,14 +254,21 @@ error_code run_io(connection& c, const step_limits& lim, Start start) {
   });
 }
 
-http::request<http::string_body> make_request(const endpoint& ep, std::string_view target,
-                                              std::string_view body) {
+http::request<http::string_body> make_request(const endpoint& ep, const http_client_options& o,
+                                              std::string_view target, std::string_view body,
+                                              const http_headers& extra = {}) {
   http::request<http::string_body> req{http::verb::post,
                                        boost::beast::string_view(target.data(), target.size()), 11};
   req.set(http::field::host, ep.authority);
   req.set(http::field::user_agent, "teleport");
-  req.set(http::field::content_type, "application/json");
+  req.set(http::field::content_type, o.content_type);
   req.set(http::field::accept, "application/json");
+  for (const auto& [name, value] : extra) req.set(name, value);
+  if (o.sign) {
+    for (const auto& [name, value] : o.sign(ep.authority, target, extra, body)) {
+      req.set(name, value);
+    }
+  }
   req.body().assign(body.data(), body.size());
   req.prepare_payload();
   return req;
@@ -422,10 +429,11 @@ struct http_client::impl {
     return c;
   }
 
-  attempt exchange(connection& c, std::string_view target, std::string_view body) {
+  attempt exchange(connection& c, std::string_view target, std::string_view body,
+                   const http_headers& extra) {
     const step_limits lim{o.timeout};
     attempt out;
-    auto req = make_request(endpoints[c.index], target, body);
+    auto req = make_request(endpoints[c.index], o, target, body, extra);
     auto ec = with_stream(
         c, [&](auto& s) { return run_io(c, lim, [&](auto h) { http::async_write(s, req, h); }); });
     if (ec) {
@@ -485,9 +493,10 @@ struct http_client::impl {
     return std::move(a.reply);
   }
 
-  result<http_reply> post(std::string_view target, std::string_view body) {
+  result<http_reply> post(std::string_view target, std::string_view body,
+                          const http_headers& extra) {
     if (auto c = take_idle()) {
-      attempt a = exchange(*c, target, body);
+      attempt a = exchange(*c, target, body, extra);
       if (a.reply || !a.retryable) return finish(std::move(c), a);
       // The server closed the idle connection: once more on a fresh one.
     }
@@ -501,7 +510,7 @@ struct http_client::impl {
         reasons.push_back(c.message());
         continue;
       }
-      attempt a = exchange(**c, target, body);
+      attempt a = exchange(**c, target, body, extra);
       if (a.reply) preferred.store(index);
       if (a.reply || !a.retryable) return finish(std::move(*c), a);
       reasons.push_back(a.reply.message());
@@ -528,7 +537,7 @@ struct http_client::impl {
         continue;
       }
       c = std::move(*opened);
-      auto req = make_request(endpoints[index], target, body);
+      auto req = make_request(endpoints[index], o, target, body);
       auto ec = with_stream(*c, [&](auto& s) {
         return run_io(*c, lim, [&](auto h) { http::async_write(s, req, h); });
       });
@@ -618,8 +627,9 @@ result<std::shared_ptr<http_client>> http_client::create(http_client_options o) 
 http_client::http_client(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 http_client::~http_client() = default;
 
-result<http_reply> http_client::post(std::string_view target, std::string_view body) {
-  return impl_->post(target, body);
+result<http_reply> http_client::post(std::string_view target, std::string_view body,
+                                     const http_headers& extra) {
+  return impl_->post(target, body, extra);
 }
 
 status http_client::stream(std::string_view target, std::string_view body,

@@ -11,11 +11,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "messages/result.hpp"
 
 namespace tp::transport {
+
+using http_headers = std::vector<std::pair<std::string, std::string>>;
 
 struct http_client_options {
   std::vector<std::string> endpoints;  // "http://host:port" or "https://host:port"; tried in order
@@ -25,6 +28,13 @@ struct http_client_options {
   std::chrono::milliseconds timeout{5000};  // per step: resolve, connect, handshake, write, read
   std::size_t max_body = 64u << 20;
   std::string what = "server";  // names the peer in errors, e.g. "etcd"
+  std::string content_type = "application/json";
+  // Called for every request sent (each attempt, on whichever endpoint) with the Host
+  // header's value ("host:port"), the target, the request's extra headers and the body;
+  // returns headers to add, e.g. an AWS Signature Version 4 and its date.
+  std::function<http_headers(std::string_view authority, std::string_view target,
+                             const http_headers& extra, std::string_view body)>
+      sign{};
 };
 
 struct http_reply {
@@ -50,7 +60,9 @@ class http_client {  // thread-safe
   // Errors: "<what> at <url> unreachable: <reason>", "<what> at <url> rejected the client
   // certificate ...", "<what> at <url>: its TLS certificate is not trusted: <reason>"; when
   // several endpoints failed, each one's reason.
-  result<http_reply> post(std::string_view target, std::string_view body);
+  // extra: headers for this request (e.g. X-Amz-Target), sent and signed with the rest.
+  result<http_reply> post(std::string_view target, std::string_view body,
+                          const http_headers& extra = {});
 
   // A streaming POST on its own connection: on_data gets each piece of the response body as
   // it arrives (chunked transfer-encoding decoded). Ends with ok when the server ends the body

@@ -98,6 +98,22 @@ struct auth_core::handlers {
   api_reply operator()(ca_keys_request&) { return core.public_cas(); }
   api_reply operator()(rotation_status_request&) { return core.rotation_status(); }
   api_reply operator()(auth_servers_request&) { return core.auth_servers(); }
+
+  api_reply operator()(proxy_keys_request&) {
+    auto items = core.db_->get_range("/proxies");
+    if (!items) return fail(api_errc::internal, "listing the proxies: " + items.message());
+    events_reply out;
+    for (const auto& it : *items) {
+      auto j = nlohmann::json::parse(it.value, nullptr, /*allow_exceptions=*/false);
+      const auto* spec = j.is_object() && j.contains("spec") ? &j["spec"] : nullptr;
+      if (spec == nullptr || !spec->is_object() || !spec->contains("host_key")) continue;
+      const auto& key = (*spec)["host_key"];
+      if (key.is_string() && !key.get_ref<const std::string&>().empty()) {
+        out.events.push_back(key.get<std::string>());
+      }
+    }
+    return out;
+  }
   api_reply operator()(rotate_ca_request& r) { return core.rotate(r, now); }
   api_reply operator()(renew_identity_request& r) { return core.renew(who, r, now); }
 
@@ -170,7 +186,9 @@ struct auth_core::handlers {
         out.items.emplace_back(std::move(ca));
       }
     } else if (r.kind == resource_kind::token) {
-      for (const auto& info : core.tokens_.list(now)) {
+      auto tokens = core.tokens_.list(now);
+      if (!tokens) return fail(api_errc::internal, tokens.message());
+      for (const auto& info : *tokens) {
         if (info.roles == std::vector<std::string>{"signup"}) continue;
         if (!r.name.empty() && r.name != info.token) continue;
         token_record rec{info.token, false, info.roles, std::nullopt, {}, {}, {}};
@@ -238,7 +256,11 @@ struct auth_core::handlers {
     return to_info(*rec);
   }
 
-  api_reply operator()(list_tokens_request&) { return tokens_reply{core.tokens_.list(now)}; }
+  api_reply operator()(list_tokens_request&) {
+    auto tokens = core.tokens_.list(now);
+    if (!tokens) return fail(api_errc::internal, tokens.message());
+    return tokens_reply{std::move(*tokens)};
+  }
 
   api_reply operator()(delete_token_request& r) {
     auto st = core.tokens_.remove(r.token);
@@ -247,9 +269,8 @@ struct auth_core::handlers {
   }
 
   api_reply operator()(signup_info_request& r) {
-    const auto* rec = core.tokens_.find_signup(r.token, now);
-    if (rec == nullptr)
-      return fail(api_errc::not_found, "the signup link is invalid or has expired");
+    const auto rec = core.tokens_.find_signup(r.token, now);
+    if (!rec) return fail(api_errc::not_found, "the signup link is invalid or has expired");
     signup_info info;
     info.user = rec->user;
     info.otp_uri = totp_uri(rec->user, core.cas_.cluster_name, rec->otp_key);
@@ -262,10 +283,9 @@ struct auth_core::handlers {
   }
 
   api_reply operator()(complete_signup_request& r) {
-    const auto* found = core.tokens_.find_signup(r.token, now);
-    if (found == nullptr)
-      return fail(api_errc::not_found, "the signup link is invalid or has expired");
-    const token_record rec = *found;
+    const auto found = core.tokens_.find_signup(r.token, now);
+    if (!found) return fail(api_errc::not_found, "the signup link is invalid or has expired");
+    const token_record& rec = *found;
     if (auto st = check_password_policy(r.password); !st) {
       return fail(api_errc::bad_parameter, st.message());
     }
@@ -285,7 +305,10 @@ struct auth_core::handlers {
       return from_db(st, "user \"" + rec.user + "\"");
     }
     (void)core.tokens_.remove(r.token);  // single use
-    core.limiter_.use_otp_counter(rec.user, *step);
+    // The enrolment code must not also log in.
+    if (auto used = core.attempts_.use_otp_counter(rec.user, *step); !used) {
+      spdlog::warn("signup of {}: {}", rec.user, used.message());
+    }
     token_info info = to_info(rec);
     return info;
   }
@@ -294,7 +317,13 @@ struct auth_core::handlers {
     // One answer for every bad credential: it must not reveal which part was wrong
     // or whether the user exists.
     static const std::string denied = "invalid user name, password or second factor";
-    if (core.limiter_.locked(r.user, now)) {
+    auto locked = core.attempts_.locked(r.user, now);
+    if (!locked) {
+      spdlog::error("login of {}: {}", r.user, locked.message());
+      core.record_login(r, false, "login attempts unavailable", now);
+      return fail(api_errc::internal, "the auth server cannot check login attempts now; try again");
+    }
+    if (*locked) {
       core.record_login(r, false, "locked after too many failed attempts", now);
       return fail(api_errc::access_denied, "too many failed attempts; try again later");
     }
@@ -311,13 +340,24 @@ struct auth_core::handlers {
     if (account != nullptr && !account->spec.auth.totp_key.empty()) {
       step = verify_totp(account->spec.auth.totp_key, r.otp_code, now);
     }
-    if (account == nullptr || !password_ok || !step ||
-        !core.limiter_.use_otp_counter(r.user, *step) || account->spec.status.is_locked) {
-      core.limiter_.failure(r.user, now);
+    // Only a code that is right may consume its time step (a wrong password must not
+    // burn the user's current code); a replayed one counts as a failure.
+    bool fresh = false;
+    if (account != nullptr && password_ok && step) {
+      auto used = core.attempts_.use_otp_counter(r.user, *step);
+      if (!used) spdlog::error("login of {}: {}", r.user, used.message());
+      fresh = used && *used;
+    }
+    if (account == nullptr || !password_ok || !step || !fresh || account->spec.status.is_locked) {
+      if (auto st = core.attempts_.failure(r.user, now); !st) {
+        spdlog::error("login of {}: {}", r.user, st.message());
+      }
       core.record_login(r, false, !password_ok ? "bad password" : "bad second factor", now);
       return fail(api_errc::access_denied, denied);
     }
-    core.limiter_.success(r.user);
+    if (auto st = core.attempts_.success(r.user); !st) {
+      spdlog::error("login of {}: {}", r.user, st.message());
+    }
     core.record_login(r, true, "", now);
     auto key = transport::public_key::from_authorized_key(r.public_key);
     if (!key) return fail(api_errc::bad_parameter, "pub_key: " + key.message());
@@ -457,7 +497,8 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
       cas_(std::move(cas)),
       options_(std::move(options)),
       tokens_(db, options_.static_tokens),
-      resources_(db) {
+      resources_(db),
+      attempts_(db) {
   if (!options_.audit_dir.empty())
     audit_ = std::shared_ptr<audit_store>(new audit_store(options_.audit_dir, cas_.cluster_name),
                                           [lock = options_.owner_lock](audit_store* s) {
@@ -465,8 +506,8 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
                                           });
 }
 
-tp::status auth_core::start(sys_time now) {
-  return tokens_.load(now);
+tp::status auth_core::start(sys_time /*now*/) {
+  return tokens_.load();
 }
 
 void auth_core::record_login(const ssh_login_request& r, bool success, const std::string& error,

@@ -12,6 +12,7 @@
 #include "actors/audit/audit_store.hpp"
 #include "actors/auth/ca_store.hpp"
 #include "actors/auth/credentials.hpp"
+#include "actors/auth/login_attempts.hpp"
 #include "actors/auth/remote_clusters.hpp"
 #include "actors/auth/resource_store.hpp"
 #include "actors/auth/token_registry.hpp"
@@ -40,7 +41,7 @@ class auth_core {
  public:
   auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas, auth_core_options options);
 
-  // Loads stored tokens; call once before handling requests.
+  // Checks that the stored tokens can be read; call once before handling requests.
   tp::status start(sys_time now = std::chrono::system_clock::now());
 
   // Authorizes `request` for `who`, then serves it. Never throws; every
@@ -125,7 +126,7 @@ class auth_core {
   std::shared_ptr<audit_store> audit_;
   std::function<void(nlohmann::json)> audit_sink_;
   std::function<void(const auth_core&)> on_cas_changed_;
-  login_limiter limiter_;
+  login_attempts attempts_;
   remote_clusters remote_clusters_;
   sys_time next_announce_{};
 };

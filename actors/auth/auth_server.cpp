@@ -64,7 +64,8 @@ const char* request_name(const api_request& r) {
                                           "rotation_status",
                                           "renew_identity",
                                           "update_remote_cas",
-                                          "auth_servers"};
+                                          "auth_servers",
+                                          "proxy_keys"};
   static_assert(std::size(names) == std::variant_size_v<api_request>);
   return names[r.index()];
 }
@@ -178,8 +179,8 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
         [log](nlohmann::json e) { caf::anon_send(log, audit_atom::value, event_text(e)); });
     self->state.audit_log = std::move(log);
   }
-  for (const auto& t : self->state.core->tokens().list(std::chrono::system_clock::now())) {
-    start_timer(self, t.token, t.expires_unix);
+  if (auto tokens = self->state.core->tokens().list(std::chrono::system_clock::now())) {
+    for (const auto& t : *tokens) start_timer(self, t.token, t.expires_unix);
   }
   self->delayed_send(self, rotation_tick_interval, tick_atom::value);
   return {
@@ -254,9 +255,10 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
         }
       },
       [self](expire_atom, const std::string& token) {
+        // The token stopped working at its expiry (every use checks it) and the
+        // backend's TTL removes its record; this only tells the operator.
         self->state.token_timers.erase(sha256_hex(token));
-        const auto n = self->state.core->tokens().expire(std::chrono::system_clock::now());
-        if (n > 0) spdlog::info("{} token(s) expired", n);
+        spdlog::info("a join or signup token expired");
       },
   };
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "actors/auth/dynamodb_storage.hpp"
 #include "actors/auth/etcd_storage.hpp"
 #include "actors/identity/secrets.hpp"
 #include "actors/metrics/timed_backend.hpp"
@@ -17,10 +18,10 @@ tp::result<std::shared_ptr<persistence::backend>> open_backend(const config::tel
     if (!db) return db.err();
     return metrics::timed(std::shared_ptr<persistence::backend>(std::move(*db)), "etcd");
   }
-  if (storage.type != config::storage_type::embedded) {
-    return make_error("storage type \"" + storage.type_name +
-                      "\" is not available in this build; use the embedded store "
-                      "(type: dir, bolt or lmdb)");
+  if (storage.type == config::storage_type::dynamodb) {
+    auto db = open_dynamodb_storage(storage.dynamodb);
+    if (!db) return db.err();
+    return metrics::timed(std::shared_ptr<persistence::backend>(std::move(*db)), "dynamodb");
   }
   const std::filesystem::path dir = storage.path.empty()
                                         ? std::filesystem::path(cfg.global.data_dir) / "backend"

@@ -49,6 +49,8 @@ struct rules {
   bool operator()(const update_remote_cas_request&) const { return who.has_role("proxy"); }
   // Hosts fail over to the other auth servers they learn of.
   bool operator()(const auth_servers_request&) const { return is_host(who); }
+  // The proxy tells tsh which host keys its peers behind a load balancer present.
+  bool operator()(const proxy_keys_request&) const { return who.has_role("proxy"); }
   bool operator()(const get_resources_request& r) const {
     if (!who.has_role("proxy") || r.with_secrets) return false;
     return r.kind == resource_kind::node || r.kind == resource_kind::user ||

@@ -8,7 +8,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cassert>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -269,69 +268,6 @@ tp::result<std::string> qr_png_base64(std::string_view text) {
   auto png = render_png(*qr);
   if (!png) return png.err();
   return base64(*png);
-}
-
-// ---- login_limiter ---------------------------------------------------------
-
-login_limiter::login_limiter(limiter_limits limits) : limits_(limits) {
-  assert(limits_.max_failures > 0 && limits_.max_users > 0);
-}
-
-bool login_limiter::locked(const std::string& user, sys_time now) const {
-  auto it = entries_.find(user);
-  return it != entries_.end() && now < it->second.locked_until;
-}
-
-login_limiter::entry& login_limiter::touch(const std::string& user) {
-  if (auto it = entries_.find(user); it != entries_.end()) {
-    order_.splice(order_.begin(), order_, it->second.lru);
-    return it->second;
-  }
-  if (entries_.size() >= limits_.max_users) evict_one();
-  order_.push_front(user);
-  entry& e = entries_[user];
-  e.lru = order_.begin();
-  return e;
-}
-
-void login_limiter::evict_one() {
-  // Look at a bounded number of the least recently touched entries and drop the
-  // first one that is not locked; if all of those are locked, drop the oldest.
-  constexpr int k_scan = 16;
-  auto victim = std::prev(order_.end());
-  auto it = order_.end();
-  for (int i = 0; i < k_scan && it != order_.begin(); ++i) {
-    --it;
-    if (!(latest_ < entries_.at(*it).locked_until)) {
-      victim = it;
-      break;
-    }
-  }
-  entries_.erase(*victim);
-  order_.erase(victim);
-}
-
-void login_limiter::failure(const std::string& user, sys_time now) {
-  latest_ = std::max(latest_, now);
-  if (locked(user, now)) return;
-  entry& e = touch(user);
-  std::erase_if(e.failures, [&](sys_time f) { return f + limits_.window <= now; });
-  e.failures.push_back(now);
-  if (e.failures.size() >= static_cast<std::size_t>(limits_.max_failures)) {
-    e.locked_until = now + limits_.lock_for;
-    e.failures.clear();
-  }
-}
-
-void login_limiter::success(const std::string& user) {
-  if (auto it = entries_.find(user); it != entries_.end()) it->second.failures.clear();
-}
-
-bool login_limiter::use_otp_counter(const std::string& user, std::int64_t counter) {
-  entry& e = touch(user);
-  if (e.last_counter && counter <= *e.last_counter) return false;
-  e.last_counter = counter;
-  return true;
 }
 
 }  // namespace tp::actors::auth

@@ -1,6 +1,10 @@
 #include "actors/auth/etcd_storage.hpp"
 
+#include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
@@ -45,8 +49,9 @@ class http_gateway final : public persistence::etcd_gateway {
 
 }  // namespace
 
-tp::result<std::unique_ptr<persistence::backend>> open_etcd_storage(const config::etcd_config& cfg,
-                                                                    std::chrono::seconds patience) {
+tp::result<std::unique_ptr<persistence::backend>> open_etcd_storage(
+    const config::etcd_config& cfg, std::chrono::seconds patience,
+    std::function<void(const std::string&)> on_skipped) {
   transport::http_client_options o;
   o.endpoints = cfg.peers;
   o.ca_file = cfg.tls_ca_file;
@@ -61,6 +66,17 @@ tp::result<std::unique_ptr<persistence::backend>> open_etcd_storage(const config
   auto gw = std::make_shared<http_gateway>(std::move(*client), name);
   persistence::etcd_options eo;
   eo.prefix = cfg.prefix;
+  // Each damaged key is logged once (listings run every few seconds), up to a bound.
+  if (on_skipped) {
+    eo.on_skipped = std::move(on_skipped);
+  } else {
+    eo.on_skipped = [seen = std::make_shared<std::pair<std::mutex, std::set<std::string>>>()](
+                        const std::string& why) {
+      std::lock_guard<std::mutex> lock(seen->first);
+      if (seen->second.size() >= 1000 || !seen->second.insert(why).second) return;
+      spdlog::warn("storage: skipping a value in etcd: {}", why);
+    };
+  }
   const auto until = std::chrono::steady_clock::now() + patience;
   for (;;) {
     auto b = persistence::open_etcd_backend(gw, eo);

@@ -1,5 +1,6 @@
 #include "actors/auth/token_registry.hpp"
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -78,25 +79,21 @@ token_registry::token_registry(std::shared_ptr<persistence::backend> db,
     token_record rec;
     rec.token = st.value;
     for (auto r : st.roles) rec.roles.emplace_back(config::to_string(r));
-    by_digest_[sha256_hex(rec.token)] = std::move(rec);
+    statics_[sha256_hex(rec.token)] = std::move(rec);
   }
 }
 
-tp::status token_registry::load(sys_time now) {
-  auto items = db_->get_range(prefix);
+tp::status token_registry::load() const {
+  auto items = db_->get_range(prefix, 1);
   if (!items) return tp::make_error("reading tokens: " + items.message());
-  for (const auto& it : *items) {
-    auto rec = from_json(it.value);
-    if (!rec || *rec->expires <= now) continue;
-    by_digest_.emplace(sha256_hex(rec->token), std::move(*rec));
-  }
   return {};
 }
 
 tp::status token_registry::store(const token_record& rec, sys_time now) {
   const auto digest = sha256_hex(rec.token);
-  if (by_digest_.count(digest)) return tp::make_error("this token already exists");
+  if (statics_.count(digest)) return tp::make_error("this token already exists");
   const auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*rec.expires - now);
+  // create is atomic in the backend: two auth servers cannot both take one token text.
   auto created = db_->create(key_of(digest), to_json(rec).dump(), ttl);
   if (!created) {
     if (created.is(persistence::error_kind::already_exists)) {
@@ -104,7 +101,6 @@ tp::status token_registry::store(const token_record& rec, sys_time now) {
     }
     return tp::make_error("storing the token: " + created.message());
   }
-  by_digest_.emplace(digest, rec);
   return {};
 }
 
@@ -147,34 +143,66 @@ tp::result<token_record> token_registry::create_signup(const messages::create_si
   return rec;
 }
 
-const token_record* token_registry::find(std::string_view token, sys_time now) const {
-  auto it = by_digest_.find(sha256_hex(token));
-  if (it == by_digest_.end()) return nullptr;
-  if (!constant_time_equal(it->second.token, token)) return nullptr;
-  if (it->second.expires && *it->second.expires <= now) return nullptr;
-  return &it->second;
+tp::result<std::optional<token_record>> token_registry::find(std::string_view token,
+                                                             sys_time now) const {
+  const auto digest = sha256_hex(token);
+  if (auto it = statics_.find(digest); it != statics_.end()) {
+    if (!constant_time_equal(it->second.token, token)) return std::optional<token_record>{};
+    return std::optional<token_record>{it->second};
+  }
+  const auto key = key_of(digest);
+  auto got = db_->get(key);
+  if (!got) {
+    if (got.is(persistence::error_kind::not_found)) return std::optional<token_record>{};
+    return tp::make_error("reading the token: " + got.message());
+  }
+  auto rec = from_json(got->value);
+  if (!rec) {
+    spdlog::warn("unreadable token record {}: ignored", key);
+    return std::optional<token_record>{};
+  }
+  if (!constant_time_equal(rec->token, token) || *rec->expires <= now) {
+    return std::optional<token_record>{};
+  }
+  return rec;
 }
 
 tp::status token_registry::check_join(std::string_view token, std::string_view role,
                                       sys_time now) const {
-  const auto* rec = find(token, now);
-  if (rec == nullptr || rec->signup) return tp::make_error("invalid or expired join token");
-  if (std::find(rec->roles.begin(), rec->roles.end(), role) == rec->roles.end()) {
+  auto rec = find(token, now);
+  if (!rec) return rec.err();
+  if (!*rec || (*rec)->signup) return tp::make_error("invalid or expired join token");
+  const auto& roles = (*rec)->roles;
+  if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
     return tp::make_error("token does not allow role \"" + std::string(role) + "\"");
   }
   return {};
 }
 
-const token_record* token_registry::find_signup(std::string_view token, sys_time now) const {
-  const auto* rec = find(token, now);
-  return rec != nullptr && rec->signup ? rec : nullptr;
+std::optional<token_record> token_registry::find_signup(std::string_view token,
+                                                        sys_time now) const {
+  auto rec = find(token, now);
+  if (!rec) {
+    spdlog::warn("looking up a signup token: {}", rec.message());
+    return std::nullopt;
+  }
+  if (!*rec || !(*rec)->signup) return std::nullopt;
+  return std::move(*rec);
 }
 
-std::vector<messages::token_info> token_registry::list(sys_time now) const {
+tp::result<std::vector<messages::token_info>> token_registry::list(sys_time now) const {
   std::vector<messages::token_info> out;
-  for (const auto& [digest, rec] : by_digest_) {
-    if (rec.expires && *rec.expires <= now) continue;
-    out.push_back(to_info(rec));
+  for (const auto& [digest, rec] : statics_) out.push_back(to_info(rec));
+  auto items = db_->get_range(prefix);
+  if (!items) return tp::make_error("reading tokens: " + items.message());
+  for (const auto& it : *items) {
+    auto rec = from_json(it.value);
+    if (!rec) {
+      spdlog::warn("unreadable token record {}: ignored", it.key);
+      continue;
+    }
+    if (*rec->expires <= now) continue;
+    out.push_back(to_info(*rec));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.token < b.token; });
   return out;
@@ -182,30 +210,17 @@ std::vector<messages::token_info> token_registry::list(sys_time now) const {
 
 tp::status token_registry::remove(std::string_view token) {
   const auto digest = sha256_hex(token);
-  auto it = by_digest_.find(digest);
-  if (it == by_digest_.end() || !constant_time_equal(it->second.token, token)) {
-    return tp::make_error("token not found");
-  }
-  if (!it->second.expires) {
+  if (auto it = statics_.find(digest);
+      it != statics_.end() && constant_time_equal(it->second.token, token)) {
     return tp::make_error("a static token is set in teleport.yaml; remove it there");
   }
+  auto rec = find(token, std::chrono::system_clock::time_point::min());
+  if (!rec) return rec.err();
+  if (!*rec) return tp::make_error("token not found");
   auto st = db_->remove(key_of(digest));
-  if (!st && !st.is(persistence::error_kind::not_found)) {
-    return tp::make_error("removing the token: " + st.message());
-  }
-  by_digest_.erase(it);
+  if (st.is(persistence::error_kind::not_found)) return tp::make_error("token not found");
+  if (!st) return tp::make_error("removing the token: " + st.message());
   return {};
-}
-
-std::size_t token_registry::expire(sys_time now) {
-  return std::erase_if(
-      by_digest_, [&](const auto& kv) { return kv.second.expires && *kv.second.expires <= now; });
-}
-
-std::optional<sys_time> token_registry::expiry_of(std::string_view token) const {
-  auto it = by_digest_.find(sha256_hex(token));
-  if (it == by_digest_.end()) return std::nullopt;
-  return it->second.expires;
 }
 
 }  // namespace tp::actors::auth

@@ -1,6 +1,7 @@
 // Join tokens (static ones from teleport.yaml, dynamic ones from `tctl nodes
 // add`) and user signup tokens (`tctl users add`). Dynamic and signup tokens
-// are kept in the backend with their TTL, so they survive a restart of auth:
+// live only in the backend, with their TTL, so they survive a restart of auth
+// and every auth server sharing the backend sees the same ones (HA):
 //
 //   /tokens/<sha256 of the token>   {"token","kind","roles","expires",...}
 //
@@ -45,8 +46,8 @@ class token_registry {
   token_registry(std::shared_ptr<persistence::backend> db,
                  std::vector<config::static_token> statics);
 
-  // Reads the stored tokens, dropping expired or unreadable records.
-  tp::status load(sys_time now);
+  // Checks that the stored tokens can be read (auth refuses to start otherwise).
+  tp::status load() const;
 
   // A new dynamic join token. Errors: bad roles or TTL, token in use.
   tp::result<token_record> create_join(const messages::create_token_request& request, sys_time now);
@@ -58,23 +59,20 @@ class token_registry {
   // ("invalid or expired join token", "token does not allow role ...").
   tp::status check_join(std::string_view token, std::string_view role, sys_time now) const;
 
-  std::vector<messages::token_info> list(sys_time now) const;
-  // A live signup token's record, or nullptr.
-  const token_record* find_signup(std::string_view token, sys_time now) const;
+  // Live tokens; unreadable stored records are logged with their key and left out.
+  tp::result<std::vector<messages::token_info>> list(sys_time now) const;
+  // A live signup token's record; nullopt if there is none (or it cannot be read).
+  std::optional<token_record> find_signup(std::string_view token, sys_time now) const;
   // Dynamic or signup tokens; static ones live in the config file.
   tp::status remove(std::string_view token);
-  // Forgets tokens whose time is up (the backend's TTL removes their records);
-  // returns how many.
-  std::size_t expire(sys_time now);
-
-  std::optional<sys_time> expiry_of(std::string_view token) const;
 
  private:
-  const token_record* find(std::string_view token, sys_time now) const;
+  // nullopt: no live token with this text; an error: the backend failed.
+  tp::result<std::optional<token_record>> find(std::string_view token, sys_time now) const;
   tp::status store(const token_record& rec, sys_time now);
 
   std::shared_ptr<persistence::backend> db_;
-  std::map<std::string, token_record> by_digest_;  // sha256 hex -> record
+  std::map<std::string, token_record> statics_;  // sha256 hex -> record
 };
 
 messages::token_info to_info(const token_record& rec);

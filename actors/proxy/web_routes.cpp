@@ -111,6 +111,21 @@ web_response complete_signup(const web_context& c, const web_request& req) {
   return json_response(200, json{{"user", done->user}});
 }
 
+// Every proxy's SSH host key, this one's first: behind a load balancer tsh's next
+// connection may reach any of them. Only this one's if auth cannot say (before 0.3.0).
+json proxy_host_keys(const web_context& c) {
+  json out = json::array({c.proxy_host_key});
+  auto peers = c.auth->call_as(messages::proxy_keys_request{});
+  if (!peers) {
+    spdlog::debug("web: the other proxies' host keys: {}", peers.message());
+    return out;
+  }
+  for (const auto& k : peers->events) {
+    if (k != c.proxy_host_key) out.push_back(k);
+  }
+  return out;
+}
+
 web_response ssh_certs(const web_context& c, const web_request& req) {
   auto body = object_body(req);
   if (!body) return error_response(400, "expected a JSON object");
@@ -145,7 +160,8 @@ web_response ssh_certs(const web_context& c, const web_request& req) {
                 {"cluster_name", login->cluster_name},
                 {"host_signers", json::array({json{{"cluster_name", login->cluster_name},
                                                    {"checking_keys", login->host_ca_keys}}})},
-                {"proxy_host_key", c.proxy_host_key}});
+                {"proxy_host_key", c.proxy_host_key},
+                {"proxy_host_keys", proxy_host_keys(c)}});
 }
 
 // A leaf cluster asks to be trusted (its auth server runs `tctl create` of a

@@ -27,6 +27,8 @@ struct login_answer {
   std::string second_factor = "otp";
   config::address ssh_proxy;
   std::string proxy_host_key;
+  // Every proxy's, this one's first (several proxies behind one address).
+  std::vector<std::string> proxy_host_keys;
   std::string cert_line;
   std::vector<std::string> host_ca_keys;
 };
@@ -101,6 +103,12 @@ status read_certs(const json& r, login_answer& out) {
     out.cert_line = r.value("cert", "");
     if (auto c = r.value("cluster_name", ""); !c.empty()) out.cluster = c;
     if (auto k = r.value("proxy_host_key", ""); !k.empty()) out.proxy_host_key = k;
+    if (r.contains("proxy_host_keys") && r.at("proxy_host_keys").is_array()) {
+      for (const auto& k : r.at("proxy_host_keys")) {
+        if (k.is_string() && !k.get_ref<const std::string&>().empty())
+          out.proxy_host_keys.push_back(k.get<std::string>());
+      }
+    }
     if (r.contains("host_signers") && r.at("host_signers").is_array()) {
       for (const auto& signer : r.at("host_signers")) {
         if (signer.value("cluster_name", out.cluster) != out.cluster) continue;
@@ -114,6 +122,7 @@ status read_certs(const json& r, login_answer& out) {
   }
   if (out.cert_line.empty()) return make_error("the proxy sent no certificate");
   if (out.proxy_host_key.empty()) return make_error("the proxy did not send its SSH host key");
+  if (out.proxy_host_keys.empty()) out.proxy_host_keys = {out.proxy_host_key};
   return {};
 }
 
@@ -240,9 +249,12 @@ int cmd_login(const global_flags& g, const login_flags& f) {
   s.prof.proxy_host_key = ans.proxy_host_key;
   s.keys = keys_of(s.prof);
   s.cert = std::move(*cert);
-  auto proxy_line =
-      proxy_entry(s.prof.name(), ans.ssh_proxy.host, ans.ssh_proxy.port, ans.proxy_host_key);
-  if (!proxy_line) return fail(proxy_line.message());
+  std::vector<std::string> proxy_lines;
+  for (const auto& k : ans.proxy_host_keys) {
+    auto line = proxy_entry(s.prof.name(), ans.ssh_proxy.host, ans.ssh_proxy.port, k);
+    if (!line) return fail(line.message());
+    proxy_lines.push_back(*line);
+  }
   std::vector<std::string> ca_lines;
   for (const auto& k : ans.host_ca_keys) {
     auto line = host_ca_entry(s.prof.name(), ans.cluster, k);
@@ -258,7 +270,7 @@ int cmd_login(const global_flags& g, const login_flags& f) {
   if (st)
     st = transport::write_file_atomically(s.keys.pub, key->pub().authorized_key(comment) + "\n");
   if (st) st = transport::write_file_atomically(s.keys.cert, *cert_text + "\n");
-  if (st) st = replace_entries(known_hosts_path(), s.prof.name(), "proxy", {*proxy_line});
+  if (st) st = replace_entries(known_hosts_path(), s.prof.name(), "proxy", proxy_lines);
   if (st) st = replace_entries(known_hosts_path(), s.prof.name(), "ca", ca_lines);
   if (st) st = save_profile(s.prof);
   if (!st) return fail(st.message());

@@ -27,13 +27,7 @@ teleport:
   log:
     output: stderr
     severity: INFO
-  storage:
-    type: etcd
-    peers: [$ETCD_URL]
-    prefix: /teleport-test
-    tls_cert_file: ${4:-$(state cert)}
-    tls_key_file: $(state key)
-    tls_ca_file: $(state ca)
+$(etcd_storage_yaml "$WORK/etcd.state" /teleport-test "${4:-}")
 auth_service:
   enabled: yes
   cluster_name: $2

@@ -217,3 +217,20 @@ proxy_service:
   tunnel_listen_addr: 127.0.0.1:$7
 YAML
 }
+
+# etcd_storage_yaml <tp_etcd state file> <prefix> [cert file]: the teleport.storage
+# section for the etcd that tests/tools/tp_etcd started (its client certificate unless
+# another is given).
+etcd_storage_yaml() {
+  local st="$1" cert
+  cert="${3:-$(sed -n 's/^cert=//p' "$st")}"
+  cat <<YAML
+  storage:
+    type: etcd
+    peers: [$(sed -n 's/^url=//p' "$st")]
+    prefix: $2
+    tls_cert_file: $cert
+    tls_key_file: $(sed -n 's/^key=//p' "$st")
+    tls_ca_file: $(sed -n 's/^ca=//p' "$st")
+YAML
+}

@@ -111,6 +111,12 @@ TEST_CASE("cross-field checks", "[config][validate]") {
                     "tls_cert_file and tls_key_file must be given together"},
            bad_case{"teleport:\n  storage:\n    type: dynamodb\n    region: x\n",
                     "needs \"table_name\""},
+           bad_case{"teleport:\n  storage:\n    type: dynamodb\n    region: x\n    table_name: "
+                    "\"a/b\"\n",
+                    "invalid DynamoDB table name \"a/b\""},
+           bad_case{"teleport:\n  storage:\n    type: dynamodb\n    region: x\n    table_name: "
+                    "t.state\n    endpoint: 127.0.0.1:8000\n",
+                    "the DynamoDB endpoint must be an http:// or https:// URL"},
            bad_case{"auth_service:\n  authentication:\n    second_factor: u2f\n",
                     "needs u2f.app_id"},
            bad_case{"proxy_service:\n  https_key_file: /k\n",

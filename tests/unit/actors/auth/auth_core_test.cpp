@@ -1,5 +1,6 @@
 #include "actors/auth/auth_core.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -167,6 +168,30 @@ TEST_CASE("heartbeats list a host until its TTL, a node cannot speak for another
 
   hb.server.meta.name = "host-2";
   CHECK(f.expect_error(node, hb).code == api_errc::access_denied);
+}
+
+TEST_CASE("proxies learn each other's SSH host keys from their heartbeats", "[auth_core]") {
+  fixture f;
+  auto beat = [&](const std::string& id, const std::string& key) {
+    heartbeat_request hb;
+    hb.server.meta.name = id;
+    hb.server.spec.hostname = id;
+    hb.server.spec.addr = "127.0.0.1:3023";
+    hb.server.spec.host_key = key;
+    hb.role = "proxy";
+    f.expect<ok_reply>(caller{id, {"proxy"}, "x"}, hb);
+  };
+  beat("proxy-1", "ssh-ed25519 AAAAkey1");
+  beat("proxy-2", "ssh-ed25519 AAAAkey2");
+  const caller proxy{"proxy-1", {"proxy"}, "x"};
+  auto keys = f.expect<events_reply>(proxy, proxy_keys_request{}).events;
+  std::sort(keys.begin(), keys.end());
+  CHECK(keys == std::vector<std::string>{"ssh-ed25519 AAAAkey1", "ssh-ed25519 AAAAkey2"});
+  // Only proxies ask: a node or a user may not.
+  CHECK(f.expect_error(caller{"n", {"node"}, "x"}, proxy_keys_request{}).code ==
+        api_errc::access_denied);
+  CHECK(f.expect_error(caller{"alice", {"user"}, "x"}, proxy_keys_request{}).code ==
+        api_errc::access_denied);
 }
 
 TEST_CASE("signup and join tokens through the API", "[auth_core]") {

@@ -1,7 +1,7 @@
 // storage.type: etcd against a real etcd (tests/support/etcd_process.hpp: Debian's
-// etcd-server on loopback with client-certificate TLS): the backend contract, and
-// what HA needs beyond it -- refused certificates, failover, several auth servers on
-// one etcd, etcd restarting under a watch.
+// etcd-server on loopback with client-certificate TLS): what HA needs beyond the
+// backend contract (backend_contract_test.cpp) -- refused certificates, failover, several auth
+// servers on one etcd, etcd restarting under a watch.
 #include "actors/auth/etcd_storage.hpp"
 
 #include <catch2/catch.hpp>
@@ -13,59 +13,25 @@
 #include <nlohmann/json.hpp>
 
 #include "messages/base64.hpp"
-#include "tests/support/etcd_process.hpp"
+#include "tests/unit/actors/auth/shared_backends.hpp"
 #include "tests/unit/persistence/test_support.hpp"
 #include "transport/http_client.hpp"
 
 using namespace tp;
 using namespace std::chrono_literals;
 
+using namespace tp::test::backends;
+
 namespace {
 
-// One etcd per test process (ctest runs each test case in its own process).
-tp::test::etcd_process& etcd() {
-  static std::unique_ptr<tp::test::etcd_process> p = [] {
-    std::string why;
-    auto s = tp::test::etcd_process::start(why);
-    INFO(why);
-    REQUIRE(s);
-    return s;
-  }();
-  return *p;
+auto config_for(const tp::test::etcd_tls_files& tls, std::string prefix) {
+  return etcd_config_for(tls, std::move(prefix));
 }
-
-std::string fresh_prefix() {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return "/test-" + std::to_string(rng());
+auto open_or_fail(const config::etcd_config& c) {
+  return open_etcd_or_fail(c);
 }
-
-config::etcd_config config_for(const tp::test::etcd_tls_files& tls, std::string prefix) {
-  config::etcd_config c;
-  c.peers = {etcd().url()};
-  c.tls_ca_file = tls.ca;
-  c.tls_cert_file = tls.cert;
-  c.tls_key_file = tls.key;
-  c.prefix = std::move(prefix);
-  return c;
-}
-
-std::unique_ptr<persistence::backend> open_or_fail(const config::etcd_config& c) {
-  auto b = actors::auth::open_etcd_storage(c, 0s);
-  INFO((b ? "" : b.message()));
-  REQUIRE(b);
-  return std::move(*b);
-}
-
-struct etcd_fixture {
-  std::unique_ptr<persistence::backend> open() {
-    return open_or_fail(config_for(etcd().client(), fresh_prefix()));
-  }
-};
 
 }  // namespace
-
-#define TP_BACKEND_FIXTURES etcd_fixture
-#include "tests/unit/persistence/backend_contract.hpp"
 
 TEST_CASE("etcd: refusals are clear errors", "[etcd]") {
   auto foreign = actors::auth::open_etcd_storage(config_for(etcd().foreign_client(), "/t"), 0s);
@@ -98,13 +64,7 @@ TEST_CASE("etcd: several auth servers on one etcd agree", "[etcd]") {
   auto a = open_or_fail(config_for(etcd().client(), prefix));
   auto b = open_or_fail(config_for(etcd().client(), prefix));
   // Two auth servers creating the cluster's CA at the same moment: one wins.
-  std::atomic<int> won{0};
-  std::thread t1([&] { won += a->create("/authorities/host/main", "from a").ok(); });
-  std::thread t2([&] { won += b->create("/authorities/host/main", "from b").ok(); });
-  t1.join();
-  t2.join();
-  CHECK(won == 1);
-  CHECK(a->get("/authorities/host/main")->value == b->get("/authorities/host/main")->value);
+  check_one_create_wins(*a, *b);
   // What one writes, the other reads and watches.
   persistence::test::event_log log;
   auto w = b->watch("/nodes", log.callback());
@@ -117,10 +77,16 @@ TEST_CASE("etcd: several auth servers on one etcd agree", "[etcd]") {
   CHECK(other->get_range("/")->empty());
 }
 
-TEST_CASE("etcd: a value another writer left that does not parse names its key", "[etcd]") {
+TEST_CASE("etcd: a value another writer left that does not parse is named and skipped", "[etcd]") {
   const auto prefix = fresh_prefix();
-  auto b = open_or_fail(config_for(etcd().client(), prefix));
+  auto skipped = std::make_shared<std::vector<std::string>>();
+  auto opened = actors::auth::open_etcd_storage(
+      config_for(etcd().client(), prefix), 0s,
+      [skipped](const std::string& why) { skipped->push_back(why); });
+  REQUIRE(opened);
+  auto b = std::move(*opened);
   REQUIRE(b->put("/good", "v"));
+  REQUIRE(b->put("/users/ann", "a"));
   // Someone with etcdctl wrote bytes that are not our record under our prefix.
   transport::http_client_options o;
   o.endpoints = {etcd().url()};
@@ -138,7 +104,13 @@ TEST_CASE("etcd: a value another writer left that does not parse names its key",
   REQUIRE_FALSE(got);
   CHECK(got.kind() == persistence::error_kind::io);
   CHECK_THAT(got.message(), Catch::Contains("/users/joe") && Catch::Contains("corrupt"));
-  CHECK_THAT(b->get_range("/users").message(), Catch::Contains("/users/joe"));
+  // A listing skips it and reports it, naming the key.
+  auto users = b->get_range("/users");
+  REQUIRE(users);
+  CHECK(users->size() == 1);
+  CHECK((*users)[0].key == "/users/ann");
+  REQUIRE(skipped->size() == 1);
+  CHECK_THAT(skipped->front(), Catch::Contains("/users/joe"));
   // The rest of the store is unaffected, and the damaged key can be replaced.
   CHECK(b->get("/good")->value == "v");
   REQUIRE(b->put("/users/joe", "repaired"));
