@@ -6,11 +6,14 @@
 //   bench_backend [--quick] [--backend lmdb|etcd|dynamodb|all]
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -34,12 +37,14 @@ struct plan {
   double put_seconds = 4.0;   // durable single puts, time box
   int max_single_puts = 20000;
   int range_rounds = 5;
+  int watch_rounds = 100;
 };
 
 // One backend's figures, printed side by side at the end.
 struct figures {
   std::string name;
   double batched_puts = 0, range_ms = 0, gets_1 = 0, gets_2 = 0, puts = 0;
+  double watch_p50_ms = 0, watch_p99_ms = 0;
 };
 
 double seconds_since(steady::time_point t) {
@@ -93,6 +98,38 @@ bool bench_gets(backend& b, const plan& p, int threads, double& rate) {
   return errors == 0;
 }
 
+// Put-to-event latency of a watch: how long another auth server takes to see a
+// change (nodes, CA rotations). One put at a time, each waiting for its event.
+bool bench_watch(backend& b, const plan& p, figures& f) {
+  std::mutex mu;
+  std::condition_variable seen_cv;
+  std::string seen;
+  auto w = b.watch("/watched", [&](const event& e) {
+    std::lock_guard lock(mu);
+    seen = e.item.key;
+    seen_cv.notify_all();
+  });
+  if (!w) return fail("watch", w.err());
+  std::vector<double> ms;
+  for (int i = 0; i < p.watch_rounds; ++i) {
+    const std::string key = "/watched/k" + std::to_string(i);
+    const auto t0 = steady::now();
+    if (auto r = b.put(key, "v"); !r) return fail("put", r.err());
+    std::unique_lock lock(mu);
+    if (!seen_cv.wait_for(lock, std::chrono::seconds{10}, [&] { return seen == key; })) {
+      std::fprintf(stderr, "bench_backend: no watch event for %s within 10 s\n", key.c_str());
+      return false;
+    }
+    ms.push_back(seconds_since(t0) * 1e3);
+  }
+  std::sort(ms.begin(), ms.end());
+  f.watch_p50_ms = ms[ms.size() / 2];
+  f.watch_p99_ms = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
+  std::printf("watch put-to-event latency:  p50 %.2f ms, p99 %.2f ms (%d puts)\n", f.watch_p50_ms,
+              f.watch_p99_ms, p.watch_rounds);
+  return true;
+}
+
 bool run(backend& b, const plan& p, figures& f) {
   // Batched puts: the initial load of every node.
   auto start = steady::now();
@@ -140,7 +177,7 @@ bool run(backend& b, const plan& p, figures& f) {
   f.puts = n / secs;
   std::printf("durable puts/s (1 per txn):  %12.0f   (%d puts, %.3f ms each)\n", f.puts, n,
               secs / n * 1e3);
-  return true;
+  return bench_watch(b, p, f);
 }
 
 // The networked backends get a smaller load: the same phases, fewer keys.
@@ -154,8 +191,8 @@ plan networked(plan p, int batch_limit) {
 void print_table(const std::vector<figures>& all, const plan& p) {
   std::printf("\nside by side (ratio to LMDB; the networked backends ran %d keys):\n",
               networked(p, 128).nodes);
-  std::printf("%-10s %16s %16s %16s %16s %16s\n", "backend", "batched puts/s", "range ms",
-              "gets/s 1 thr", "gets/s 2 thr", "durable puts/s");
+  std::printf("%-10s %16s %16s %16s %16s %16s %18s\n", "backend", "batched puts/s", "range ms",
+              "gets/s 1 thr", "gets/s 2 thr", "durable puts/s", "watch p50/p99 ms");
   const figures* base = all.empty() || all[0].name != "lmdb" ? nullptr : &all[0];
   for (const auto& f : all) {
     auto cell = [&](double v, double b) {
@@ -173,11 +210,13 @@ void print_table(const std::vector<figures>& all, const plan& p) {
     } else {
       std::snprintf(range, sizeof range, "%.1f", f.range_ms);
     }
-    std::printf("%-10s %16s %16s %16s %16s %16s\n", f.name.c_str(),
+    char watch[40];
+    std::snprintf(watch, sizeof watch, "%.2f / %.2f", f.watch_p50_ms, f.watch_p99_ms);
+    std::printf("%-10s %16s %16s %16s %16s %16s %18s\n", f.name.c_str(),
                 cell(f.batched_puts, base ? base->batched_puts : 0).c_str(), range,
                 cell(f.gets_1, base ? base->gets_1 : 0).c_str(),
                 cell(f.gets_2, base ? base->gets_2 : 0).c_str(),
-                cell(f.puts, base ? base->puts : 0).c_str());
+                cell(f.puts, base ? base->puts : 0).c_str(), watch);
   }
 }
 
@@ -194,6 +233,7 @@ int main(int argc, char** argv) {
       p.read_seconds = 0.5;
       p.put_seconds = 1.0;
       p.range_rounds = 3;
+      p.watch_rounds = 30;
     } else if (std::strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
       which = argv[++i];
       if (which != "lmdb" && which != "etcd" && which != "dynamodb" && which != "all") {
