@@ -38,23 +38,26 @@
 #include "actors/auth/ca_store.hpp"
 #include "actors/client/auth_client.hpp"
 #include "actors/identity/identity_file.hpp"
+#include "bench/common/processes.hpp"
 #include "config/address.hpp"
 #include "messages/auth_api.hpp"
 #include "persistence/lmdb_backend.hpp"
 #include "transport/ssh_key.hpp"
 
-extern char** environ;
-
 namespace {
 
 namespace fs = std::filesystem;
 using namespace tp;
-using steady = std::chrono::steady_clock;
+using tp::bench::daemon_process;
+using tp::bench::free_port;
+using tp::bench::print_log_tail;
+using tp::bench::seconds_since;
+using tp::bench::spawn;
+using tp::bench::steady;
 
 // The figure for one signing thread.
 constexpr double k_sign_target_per_s = 10000;
 constexpr auto k_ready_timeout = std::chrono::seconds{10};
-constexpr auto k_stop_timeout = std::chrono::seconds{10};
 
 struct plan {
   double sign_seconds = 3.0;
@@ -64,10 +67,6 @@ struct plan {
   int warmup_requests = 20;  // not measured: first-use allocations, TCP slow start
   int connects = 50;
 };
-
-double seconds_since(steady::time_point t) {
-  return std::chrono::duration<double>(steady::now() - t).count();
-}
 
 bool fail(const char* what, const std::string& message) {
   std::fprintf(stderr, "bench_auth: %s: %s\n", what, message.c_str());
@@ -80,112 +79,9 @@ std::nullopt_t no_figure(const char* what, const std::string& message) {
   return std::nullopt;
 }
 
-// ---- child processes ------------------------------------------------------------------
-
-// Starts args[0] (searched in PATH when it has no '/') with stdin on /dev/null,
-// and stdout on /dev/null, or stdout and stderr on `log` when given.
-tp::result<pid_t> spawn(const std::vector<std::string>& args, const fs::path& log = {}) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (log.empty()) {
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  }
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return tp::make_error("cannot start " + args[0] + ": " + std::strerror(rc));
-  return pid;
-}
-
-int exit_code(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// Runs a command to completion; its exit code (128+N for signal N).
+// Runs a short command (ssh-keygen) to completion, its output discarded; its exit code.
 tp::result<int> run(const std::vector<std::string>& args) {
-  auto pid = spawn(args);
-  if (!pid) return pid.err();
-  int status = 0;
-  while (::waitpid(*pid, &status, 0) < 0) {
-    if (errno != EINTR) return tp::make_error(std::string("waitpid: ") + std::strerror(errno));
-  }
-  return exit_code(status);
-}
-
-// A child daemon that is always stopped: SIGTERM, then SIGKILL after k_stop_timeout.
-class daemon_process {
- public:
-  explicit daemon_process(pid_t pid) : pid_(pid) {}
-  daemon_process(const daemon_process&) = delete;
-  daemon_process& operator=(const daemon_process&) = delete;
-  ~daemon_process() { stop(); }
-
-  // The exit code once the child has exited, nullopt while it runs.
-  std::optional<int> poll() {
-    if (exited_) return exited_;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) exited_ = exit_code(status);
-    return exited_;
-  }
-
-  int stop() {
-    if (poll()) return *exited_;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = steady::now() + k_stop_timeout;
-    while (!poll() && steady::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds{50});
-    }
-    if (!exited_) {
-      std::fprintf(stderr, "bench_auth: teleport (pid %d) ignored SIGTERM; killing it\n",
-                   static_cast<int>(pid_));
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      exited_ = exit_code(status);
-    }
-    return *exited_;
-  }
-
- private:
-  pid_t pid_;
-  std::optional<int> exited_;
-};
-
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, ask, close).
-tp::result<std::uint16_t> free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return tp::make_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!ok) return tp::make_error(std::string("bind 127.0.0.1:0: ") + std::strerror(saved));
-  return static_cast<std::uint16_t>(ntohs(addr.sin_port));
-}
-
-void print_log_tail(const fs::path& log, std::size_t lines) {
-  std::ifstream in(log);
-  std::vector<std::string> all;
-  for (std::string line; std::getline(in, line);) all.push_back(line);
-  if (all.empty()) return;
-  std::fprintf(stderr, "--- last lines of %s:\n", log.c_str());
-  for (std::size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
-    std::fprintf(stderr, "%s\n", all[i].c_str());
-  }
+  return tp::bench::run(args, {}, std::chrono::seconds{60});
 }
 
 // ---- 1. signatures --------------------------------------------------------------------
@@ -392,7 +288,7 @@ bool bench_own_daemon(const fs::path& dir, const fs::path& teleport, const plan&
   }
   auto pid = spawn({teleport.string(), "start", "-c", yaml.string()}, log);
   if (!pid) return fail("daemon", pid.message());
-  daemon_process daemon(*pid);
+  daemon_process daemon(*pid, "teleport");
   std::printf("started %s (pid %d) on 127.0.0.1:%u\n", teleport.c_str(), static_cast<int>(*pid),
               static_cast<unsigned>(*port));
 

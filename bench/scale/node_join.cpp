@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "actors/client/auth_client.hpp"
-#include "bench/scale/processes.hpp"
+#include "bench/common/processes.hpp"
 
 namespace tp::bench {
 

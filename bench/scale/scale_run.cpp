@@ -14,8 +14,8 @@
 #include "actors/client/auth_client.hpp"
 #include "actors/host/heartbeat.hpp"
 #include "actors/identity/identity_file.hpp"
+#include "bench/common/processes.hpp"
 #include "bench/scale/node_join.hpp"
-#include "bench/scale/processes.hpp"
 #include "messages/version.hpp"
 #include "tests/support/etcd_process.hpp"
 
@@ -336,7 +336,7 @@ void print_step(const std::string& backend, const step_result& s, const run_opti
     std::printf("; rotation_status after it: mean %.2f ms", w.rotation_ms_total / w.rotations_ok);
   }
   std::printf("\n");
-  std::printf("  auth: %.2f cores (target < 1: %s), RSS %s, %ld fds; busiest threads: %s\n",
+  std::printf("  auth: %.3f cores (target < 1: %s), RSS %s, %ld fds; busiest threads: %s\n",
               s.auth_cores, s.auth_cores < 1.0 ? "PASS" : "FAIL", mib(s.auth_rss_kib).c_str(),
               s.auth_fds, s.auth_threads.c_str());
   if (s.puts > 0) {

@@ -1,4 +1,4 @@
-#include "bench/scale/processes.hpp"
+#include "bench/common/processes.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -125,7 +125,7 @@ int daemon_process::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
   }
   if (!exited_) {
-    std::fprintf(stderr, "bench_scale: %s (pid %d) ignored SIGTERM; killing it\n", name_.c_str(),
+    std::fprintf(stderr, "bench: %s (pid %d) ignored SIGTERM; killing it\n", name_.c_str(),
                  static_cast<int>(pid_));
     ::kill(pid_, SIGKILL);
     int status = 0;

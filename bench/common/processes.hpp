@@ -1,4 +1,4 @@
-// Child processes and what /proc says about them, for bench_scale: starting
+// Child processes and what /proc says about them, for the benchmarks: starting
 // and always stopping the daemons, timing a command, CPU and memory samples.
 #pragma once
 
