@@ -9,6 +9,7 @@
 #include "actors/auth/ca_export.hpp"
 #include "actors/auth/ca_sign.hpp"
 #include "actors/auth/trust_store.hpp"
+#include "actors/auth/user_access.hpp"
 #include "actors/identity/secrets.hpp"
 #include "actors/metrics/registry.hpp"
 
@@ -125,7 +126,10 @@ struct auth_core::handlers {
     const auto& account = std::get<user>(*u);
     std::optional<seconds> ttl;
     if (r.ttl_seconds != 0) ttl = seconds{r.ttl_seconds};
-    auto cert = sign_user_certificate(core.cas_, *key, r.user, account.logins(), ttl, {}, now);
+    auto grant = grant_for(core.resources_, account, ttl);
+    if (!grant) return fail(api_errc::access_denied, grant.message());
+    auto cert = sign_user_certificate(core.cas_, *key, r.user, grant->logins, grant->ttl,
+                                      grant->options, now);
     if (cert) count_certificate("user");
     if (!cert) return fail(api_errc::bad_parameter, cert.message());
     return certificate_reply{std::move(*cert)};
@@ -245,6 +249,11 @@ struct auth_core::handlers {
       }
     }
     if (r.roles.empty()) r.roles = {"admin"};
+    for (const auto& name : r.roles) {
+      auto role_found = core.resources_.get(resource_kind::role, name);
+      if (!role_found)
+        return from_db(persistence::error_as<void>(role_found), "role \"" + name + "\"");
+    }
     auto rec = core.tokens_.create_signup(r, new_totp_secret(), now);
     if (!rec) return fail(api_errc::internal, rec.message());
     return to_info(*rec);
@@ -358,12 +367,19 @@ struct auth_core::handlers {
     if (auto st = core.attempts_.success(r.user); !st) {
       spdlog::error("login of {}: {}", r.user, st.message());
     }
-    core.record_login(r, true, "", now);
     auto key = transport::public_key::from_authorized_key(r.public_key);
     if (!key) return fail(api_errc::bad_parameter, "pub_key: " + key.message());
     std::optional<seconds> ttl;
     if (r.ttl_seconds > 0) ttl = seconds{r.ttl_seconds};
-    auto cert = sign_user_certificate(core.cas_, *key, r.user, account->logins(), ttl, {}, now);
+    // The credentials were right; the user's roles may still refuse a certificate.
+    auto grant = grant_for(core.resources_, *account, ttl);
+    if (!grant) {
+      core.record_login(r, false, grant.message(), now);
+      return fail(api_errc::access_denied, grant.message());
+    }
+    core.record_login(r, true, "", now);
+    auto cert = sign_user_certificate(core.cas_, *key, r.user, grant->logins, grant->ttl,
+                                      grant->options, now);
     if (cert) count_certificate("user");
     if (!cert) return fail(api_errc::bad_parameter, cert.message());
     return ssh_login_reply{r.user, std::move(*cert), core.cas_.cluster_name,
@@ -466,29 +482,66 @@ struct auth_core::handlers {
     return fail(api_errc::internal, "audit requests are served by the audit log");
   }
 
-  api_reply operator()(heartbeat_request& r) {
-    const seconds ttl = std::clamp(seconds{r.ttl_seconds}, min_heartbeat_ttl, max_heartbeat_ttl);
-    // The upgrade rule: auth first, then proxies and nodes, one minor version at a time.
-    if (!r.server.spec.version.empty()) {
-      if (auto why = version_incompatibility(r.role == "proxy" ? "this proxy" : "this node",
-                                             r.server.spec.version, core.options_.server_version);
-          !why.empty()) {
-        return fail(api_errc::bad_parameter, why);
-      }
-    }
-    if (r.role == "proxy") {  // proxies are not nodes: kept apart from `tctl nodes ls`
-      if (auto st = validate_name(r.server.meta.name); !st) {
-        return fail(api_errc::bad_parameter, st.message());
-      }
-      auto rev = core.db_->put(proxy_key(r.server.meta.name), to_json(resource{r.server}).dump(),
-                               std::chrono::duration_cast<std::chrono::milliseconds>(ttl));
-      if (!rev) return fail(api_errc::internal, rev.message());
-      return ok_reply{};
-    }
-    return from_db(core.resources_.put(r.server, false, ttl),
-                   describe_resource(resource_kind::node, r.server.meta.name));
-  }
+  api_reply operator()(heartbeat_request& r) { return core.heartbeats({r}, now).front(); }
 };
+
+namespace {
+
+// The record a heartbeat writes, or why it is refused.
+std::variant<persistence::item, api_error> heartbeat_record(const heartbeat_request& r,
+                                                            const std::string& server_version,
+                                                            sys_time now) {
+  const seconds ttl = std::clamp(seconds{r.ttl_seconds}, min_heartbeat_ttl, max_heartbeat_ttl);
+  // The upgrade rule: auth first, then proxies and nodes, one minor version at a time.
+  if (!r.server.spec.version.empty()) {
+    if (auto why = version_incompatibility(r.role == "proxy" ? "this proxy" : "this node",
+                                           r.server.spec.version, server_version);
+        !why.empty()) {
+      return api_error{api_errc::bad_parameter, why};
+    }
+  }
+  if (auto st = validate_name(r.server.meta.name); !st) {
+    return api_error{api_errc::bad_parameter, st.message()};
+  }
+  persistence::item it;
+  // Proxies are not nodes: kept apart from `tctl nodes ls`.
+  it.key = r.role == "proxy" ? proxy_key(r.server.meta.name)
+                             : *resource_prefix(resource_kind::node) + "/" + r.server.meta.name;
+  it.value = to_json(resource{r.server}).dump();
+  it.expires = std::chrono::time_point_cast<std::chrono::milliseconds>(now + ttl);
+  return it;
+}
+
+}  // namespace
+
+std::vector<api_reply> auth_core::heartbeats(const std::vector<heartbeat_request>& beats,
+                                             sys_time now) {
+  std::vector<api_reply> replies(beats.size(), api_reply{ok_reply{}});
+  std::vector<persistence::item> items;
+  std::vector<std::size_t> written;  // index of each item's heartbeat
+  for (std::size_t i = 0; i < beats.size(); ++i) {
+    auto rec = heartbeat_record(beats[i], options_.server_version, now);
+    if (auto* e = std::get_if<api_error>(&rec)) {
+      replies[i] = std::move(*e);
+      continue;
+    }
+    items.push_back(std::move(std::get<persistence::item>(rec)));
+    written.push_back(i);
+  }
+  // etcd takes at most 128 writes in one transaction.
+  constexpr std::size_t max_batch = 128;
+  for (std::size_t from = 0; from < items.size(); from += max_batch) {
+    const std::size_t to = std::min(items.size(), from + max_batch);
+    std::vector<persistence::item> chunk(std::make_move_iterator(items.begin() + from),
+                                         std::make_move_iterator(items.begin() + to));
+    if (auto st = db_->put_batch(chunk); !st) {
+      for (std::size_t k = from; k < to; ++k) {
+        replies[written[k]] = api_error{api_errc::internal, "heartbeat: " + st.message()};
+      }
+    }
+  }
+  return replies;
+}
 
 auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
                      auth_core_options options)
@@ -507,6 +560,7 @@ auth_core::auth_core(std::shared_ptr<persistence::backend> db, cluster_cas cas,
 }
 
 tp::status auth_core::start(sys_time /*now*/) {
+  if (auto st = ensure_admin_role(resources_); !st) return st;
   return tokens_.load();
 }
 

@@ -96,6 +96,13 @@ class auth_core {
   // Where auth's own events (user.login) go once the audit_log actor owns the log.
   void set_audit_sink(std::function<void(nlohmann::json)> sink) { audit_sink_ = std::move(sink); }
 
+  // Heartbeats in bulk (auth_server batches those waiting in its mailbox): each one
+  // checked like handle() does (the caller, authorized already; version; name),
+  // then all written in one backend transaction, one fsync for the lot. Returns a
+  // reply per heartbeat, in order.
+  std::vector<messages::api_reply> heartbeats(const std::vector<messages::heartbeat_request>& beats,
+                                              sys_time now = std::chrono::system_clock::now());
+
   // Forgets a proxy's heartbeat record.
   persistence::db_status remove_proxy(const std::string& host_id);
 

@@ -25,8 +25,21 @@ namespace {
 
 using namespace tp::messages;
 
+// A heartbeat waiting for its batch's write (see flush_heartbeats).
+struct pending_beat {
+  heartbeat_request beat;
+  std::string who;
+  caf::typed_response_promise<api_reply> rp;
+};
+
+// Heartbeats are most of what auth serves; one backend transaction per batch turns
+// an fsync per heartbeat into one per batch (etcd: one round trip).
+constexpr std::size_t max_heartbeat_batch = 128;
+
 struct auth_server_state {
   std::shared_ptr<auth_core> core;
+  std::vector<pending_beat> beats;                 // in arrival order
+  bool flush_queued = false;                       // a flush_atom is in the mailbox
   std::map<std::string, caf::actor> token_timers;  // sha256(token) -> join_token actor
   std::map<std::string, caf::actor> presence;      // host ID -> node_presence actor
   caf::actor audit_log;                            // serves the audit requests
@@ -163,6 +176,46 @@ bool is_trust_request(const api_request& r) {
   return tc != nullptr && tc->spec.enabled;
 }
 
+// A host that announced itself: (re)arms its presence timer.
+void note_heartbeat(caf::stateful_actor<auth_server_state>* self, const heartbeat_request& beat) {
+  auto& p = self->state.presence[beat.server.meta.name];
+  if (!p) {
+    p = spawn_node_presence(self->system(), caf::actor_cast<caf::actor>(self),
+                            beat.server.meta.name);
+    self->link_to(p);
+    spdlog::info("{} {} ({}) is online at {}", beat.role, beat.server.spec.hostname,
+                 beat.server.meta.name, beat.server.spec.addr);
+  }
+  metrics::global()
+      .get_counter("teleport_heartbeats_received_total",
+                   "Heartbeats of nodes and proxies received by auth.", {{"role", beat.role}})
+      .inc();
+  self->send(p, heartbeat_atom::value, std::clamp<std::int64_t>(beat.ttl_seconds, 10, 3600));
+}
+
+// Writes the waiting heartbeats in one go and answers each: a host hears back only
+// once its record is durable, as with a single write.
+void flush_heartbeats(caf::stateful_actor<auth_server_state>* self) {
+  auto& st = self->state;
+  if (st.beats.empty()) return;
+  std::vector<pending_beat> pending = std::move(st.beats);
+  st.beats.clear();
+  std::vector<heartbeat_request> beats;
+  beats.reserve(pending.size());
+  for (auto& p : pending) beats.push_back(std::move(p.beat));
+  auto replies = st.core->heartbeats(beats);
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    const auto* err = std::get_if<api_error>(&replies[i]);
+    count_request("heartbeat", err == nullptr);
+    if (err != nullptr) {
+      spdlog::warn("auth API heartbeat by {} refused: {}", pending[i].who, describe(*err));
+    } else {
+      note_heartbeat(self, beats[i]);
+    }
+    pending[i].rp.deliver(std::move(replies[i]));
+  }
+}
+
 // How often automatic rotations are moved on and other auth servers' CA changes noticed.
 constexpr std::chrono::seconds rotation_tick_interval{1};
 
@@ -189,8 +242,30 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
         self->state.core->announce();
         self->delayed_send(self, rotation_tick_interval, tick_atom::value);
       },
+      [self](flush_atom) {
+        self->state.flush_queued = false;
+        flush_heartbeats(self);
+      },
       [self](caller& who, api_request& request) -> caf::result<api_reply> {
         const char* what = request_name(request);
+        if (auto* hb = std::get_if<heartbeat_request>(&request)) {
+          if (auto st = authorize(who, request); !st) {
+            count_request(what, false);
+            spdlog::warn("auth API {} by {} refused: {}", what, who_text(who), st.message());
+            return api_reply{api_error{api_errc::access_denied, st.message()}};
+          }
+          // Answered by the flush: after the heartbeats already in the mailbox joined it.
+          auto& st = self->state;
+          auto rp = self->make_response_promise<api_reply>();
+          st.beats.push_back(pending_beat{std::move(*hb), who_text(who), rp});
+          if (st.beats.size() >= max_heartbeat_batch) {
+            flush_heartbeats(self);
+          } else if (!st.flush_queued) {
+            st.flush_queued = true;
+            self->send(self, flush_atom::value);
+          }
+          return rp;
+        }
         if (self->state.audit_log && audit_store::handles(request)) {
           if (auto st = authorize(who, request); !st) {
             spdlog::warn("auth API {} by {} refused: {}", what, who_text(who), st.message());
@@ -207,8 +282,6 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
             del && del->kind == resource_kind::token) {
           deleted_token = del->name;
         }
-        std::optional<heartbeat_request> beat;
-        if (auto* hb = std::get_if<heartbeat_request>(&request)) beat = *hb;
         const bool creates_token = std::holds_alternative<create_token_request>(request) ||
                                    std::holds_alternative<create_signup_request>(request);
 
@@ -224,23 +297,6 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
           start_timer(self, info->token, info->expires_unix);
         }
         if (!deleted_token.empty()) stop_timer(self, deleted_token);
-        if (beat) {
-          auto& p = self->state.presence[beat->server.meta.name];
-          if (!p) {
-            p = spawn_node_presence(self->system(), caf::actor_cast<caf::actor>(self),
-                                    beat->server.meta.name);
-            self->link_to(p);
-            spdlog::info("{} {} ({}) is online at {}", beat->role, beat->server.spec.hostname,
-                         beat->server.meta.name, beat->server.spec.addr);
-          }
-          metrics::global()
-              .get_counter("teleport_heartbeats_received_total",
-                           "Heartbeats of nodes and proxies received by auth.",
-                           {{"role", beat->role}})
-              .inc();
-          self->send(p, heartbeat_atom::value,
-                     std::clamp<std::int64_t>(beat->ttl_seconds, 10, 3600));
-        }
         return reply;
       },
       [self](offline_atom, const std::string& host) {

@@ -85,6 +85,7 @@ tp::result<std::string> sign_user_certificate(const cluster_cas& cas,
   auto ext = transport::default_user_extensions();
   if (!options.permit_agent_forwarding) ext.erase("permit-agent-forwarding");
   if (!options.permit_port_forwarding) ext.erase("permit-port-forwarding");
+  for (const auto& [name, value] : options.extensions) ext[name] = value;
   t.extensions = std::move(ext);
   return sign(t, cas.user);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ inline constexpr std::chrono::minutes cert_backdate{1};
 struct user_cert_options {
   bool permit_agent_forwarding = true;
   bool permit_port_forwarding = true;
+  // Added to the permit-* ones: the user's roles and access policy.
+  std::map<std::string, std::string> extensions;
 };
 
 // A requested user certificate TTL brought into [1m, 30h]; nullopt (or zero)

@@ -175,6 +175,15 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
       std::make_shared<const messages::node>(announced_node(cfg, live->get(), role));
   self->state.id = live;
   self->state.spool = std::make_unique<audit_spool>(cfg.global.data_dir + "/log/upload/" + role);
+  // The host as announced now: static labels and the command labels' last values.
+  auto current_node = [=]() {
+    messages::node n = *base_node;
+    for (auto& [name, label] : n.spec.cmd_labels) {
+      if (auto it = self->state.labels.find(name); it != self->state.labels.end())
+        label.result = it->second;
+    }
+    return n;
+  };
 
   // Connects when needed; false (and counts a failure) when auth is unreachable.
   auto connected = [=]() -> bool {
@@ -299,11 +308,7 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
         auto& st = self->state;
         st.tick_pending = false;
         if (connected()) {
-          messages::node n = *base_node;
-          for (auto& [name, label] : n.spec.cmd_labels) {
-            if (auto it = st.labels.find(name); it != st.labels.end()) label.result = it->second;
-          }
-          messages::heartbeat_request hb{std::move(n), role, heartbeat_ttl.count()};
+          messages::heartbeat_request hb{current_node(), role, heartbeat_ttl.count()};
           auto r = st.client->call_as(std::move(hb), std::chrono::seconds{10});
           if (r) {
             if (st.failures > 0) spdlog::info("{}: connected to auth again", role);
@@ -367,6 +372,7 @@ caf::behavior auth_link(caf::stateful_actor<link_state>* self, config::teleport_
       },
       [=](label_atom, const std::string& name, const std::string& value) {
         self->state.labels[name] = value;
+        if (settings) settings->set_labels(current_node().all_labels());
       },
   };
 }

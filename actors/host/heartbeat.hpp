@@ -74,10 +74,23 @@ struct cluster_settings {
     host_cas_ = std::move(v);
   }
 
+  // The host's labels as it announces them (static and command labels): what a
+  // user's roles are checked against at login.
+  std::shared_ptr<const std::map<std::string, std::string>> labels() const {
+    std::lock_guard<std::mutex> lock(cas_mu_);
+    return labels_;
+  }
+  void set_labels(std::map<std::string, std::string> labels) {
+    auto v = std::make_shared<const std::map<std::string, std::string>>(std::move(labels));
+    std::lock_guard<std::mutex> lock(cas_mu_);
+    labels_ = std::move(v);
+  }
+
  private:
   mutable std::mutex cas_mu_;
   std::shared_ptr<const std::vector<std::string>> user_cas_;
   std::shared_ptr<const std::vector<std::string>> host_cas_;
+  std::shared_ptr<const std::map<std::string, std::string>> labels_;
 };
 
 // The node record a host announces (name = host ID, hostname = nodename).

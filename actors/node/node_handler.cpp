@@ -530,6 +530,9 @@ tp::status node_handler::authorize(const auth_attempt& a) {
   auto current = policy_.current_user_cas ? policy_.current_user_cas() : nullptr;
   if (auto st = check_user_certificate(current ? *current : policy_.user_ca_blobs, a); !st)
     return st;
+  auto labels = policy_.labels ? policy_.labels() : nullptr;
+  if (auto st = check_role_access(a, labels ? *labels : std::map<std::string, std::string>{}); !st)
+    return st;
   if (policy_.forward) return {};  // the login is the node's to check
   if (auto u = lookup_os_user(a.user); !u) return u.err();
   return {};

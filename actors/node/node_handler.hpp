@@ -70,6 +70,9 @@ struct node_policy {
   // The user CAs as auth currently vouches for them (trusted clusters come and go);
   // unset or null: user_ca_blobs.
   std::function<std::shared_ptr<const std::vector<std::string>>()> current_user_cas;
+  // The labels a user's roles are checked against (the node's, or the recording
+  // proxy's target's); unset or null: none (only roles matching every node pass).
+  std::function<std::shared_ptr<const std::map<std::string, std::string>>()> labels;
 };
 
 class node_handler : public transport::ssh_server_handler,

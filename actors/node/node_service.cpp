@@ -78,6 +78,12 @@ tp::result<caf::actor> spawn_node_service(caf::actor_system& sys,
   auto settings = std::make_shared<cluster_settings>();
   policy.disconnect = disconnect_rules_of(settings);
   policy.current_user_cas = [settings] { return settings->user_cas(); };
+  policy.labels = [settings] { return settings->labels(); };
+  {  // until the first command label runs: its value is empty
+    auto labels = cfg.ssh_service.labels;
+    for (const auto& c : cfg.ssh_service.commands) labels[c.name] = "";
+    settings->set_labels(std::move(labels));
+  }
   auto link = spawn_heartbeat(sys, cfg, std::make_shared<live_identity>(*id), "node", settings);
   auto handler = std::make_shared<node_handler>(
       std::move(policy),

@@ -17,12 +17,51 @@ namespace {
 using namespace tp::transport;
 using nlohmann::json;
 
+// The user's roles as the certificate carries them; null: no restriction.
+using user_policy = std::shared_ptr<const messages::access_policy>;
+
+bool visible(const user_policy& policy, const messages::label_map& labels) {
+  return !policy || policy->can_see(labels);
+}
+
+// A dial the user's roles forbid: logged and audited like a node's refusal.
+void refuse_hidden(const proxy_handler& proxy, json ctx, const std::string& target) {
+  const std::string why = "the user's roles do not allow node " + target;
+  spdlog::info("proxy: refused {}: {}", ctx.value("user", ""), why);
+  ctx["event"] = "auth";
+  ctx["success"] = false;
+  ctx["error"] = why;
+  ctx["server_addr"] = target;
+  proxy.emit(std::move(ctx));
+}
+
+// A leaf proxy's node list, cut down to what the user's roles show (the leaf does
+// not know the user). Anything but a JSON list of nodes is answered as an error.
+std::string filter_nodes_answer(const user_policy& policy, const std::string& answer) {
+  if (!policy) return answer;
+  auto j = json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) {
+    if (j.is_object() && j.contains("error")) return answer;
+    return json{{"error", "the leaf cluster's node list is malformed"}}.dump() + "\n";
+  }
+  json out = json::array();
+  for (auto& n : j) {
+    if (!n.is_object() || !n.contains("labels") || !n["labels"].is_object()) continue;
+    messages::label_map labels;
+    for (const auto& [k, v] : n["labels"].items()) {
+      if (v.is_string()) labels[k] = v.get<std::string>();
+    }
+    if (policy->can_see(labels)) out.push_back(std::move(n));
+  }
+  return out.dump() + "\n";
+}
+
 // A session channel on the proxy: a subsystem that either lists the nodes or
 // becomes a byte pipe to one (the client runs SSH with the node through it).
 class proxy_channel : public channel_handler {
  public:
-  proxy_channel(std::shared_ptr<proxy_handler> proxy, json ctx)
-      : proxy_(std::move(proxy)), ctx_(std::move(ctx)) {}
+  proxy_channel(std::shared_ptr<proxy_handler> proxy, json ctx, user_policy policy)
+      : proxy_(std::move(proxy)), ctx_(std::move(ctx)), policy_(std::move(policy)) {}
 
   void on_open(server_channel& ch) override { ch_ = &ch; }
 
@@ -30,7 +69,7 @@ class proxy_channel : public channel_handler {
     const std::string n(name);
     const std::string& own = proxy_->nodes().cluster_name();
     if (n == "tp-nodes" || n == "tp-nodes@" + own) {
-      pending_ = proxy_->node_list() + "\n";
+      pending_ = proxy_->node_list(policy_.get()) + "\n";
       listing_ = true;
       flush();
       return true;
@@ -45,7 +84,10 @@ class proxy_channel : public channel_handler {
     if (auto at = n.rfind('@'); at != std::string::npos && n.rfind("proxy:", 0) != 0) {
       const std::string what = n.substr(0, at), cluster = n.substr(at + 1);
       if (cluster == own) return is_proxy_query(what) && start_query(what);
-      if (what == "tp-nodes") return start_remote(cluster, "@nodes", 0, true);
+      if (what == "tp-nodes") {
+        filter_nodes_ = true;
+        return start_remote(cluster, "@nodes", 0, true);
+      }
       if (is_proxy_query(what)) return start_remote(cluster, "@q:" + what, 0, true);
       return false;
     }
@@ -64,6 +106,11 @@ class proxy_channel : public channel_handler {
     const bool forward = proxy_->recording_at_proxy();
     if (!node && !forward) {
       spdlog::info("proxy: refused {}: no such node", n);
+      return false;
+    }
+    // A node the user's roles hide is refused as if it were not there.
+    if (!visible(policy_, node ? node->all_labels() : messages::label_map{})) {
+      refuse_hidden(*proxy_, ctx_, t->host);
       return false;
     }
     if (forward) return start_forward(*t, node);
@@ -124,6 +171,7 @@ class proxy_channel : public channel_handler {
       if (auto k = public_key::from_authorized_key(node->spec.host_key))
         spec.pinned_key = k->blob();
       spec.node_id = node->meta.name;
+      spec.labels = node->all_labels();
     } else {
       if (t.host.empty()) return false;
       spec.host = t.host;
@@ -194,7 +242,7 @@ class proxy_channel : public channel_handler {
   }
 
   void answer(query_answer a) {
-    pending_ = std::move(a.output);
+    pending_ = filter_nodes_ ? filter_nodes_answer(policy_, a.output) : std::move(a.output);
     exit_code_ = a.exit_code;
     listing_ = true;
     flush();
@@ -221,6 +269,8 @@ class proxy_channel : public channel_handler {
 
   std::shared_ptr<proxy_handler> proxy_;
   json ctx_;
+  user_policy policy_;
+  bool filter_nodes_ = false;  // the answer is a leaf's node list
   server_channel* ch_ = nullptr;
   std::unique_ptr<channel_handler> inner_;
   std::string pending_;
@@ -233,15 +283,21 @@ class proxy_channel : public channel_handler {
 
 class proxy_session : public session_handler {
  public:
-  proxy_session(std::shared_ptr<proxy_handler> proxy, json ctx)
-      : proxy_(std::move(proxy)), ctx_(std::move(ctx)) {}
+  proxy_session(std::shared_ptr<proxy_handler> proxy, json ctx, user_policy policy)
+      : proxy_(std::move(proxy)), ctx_(std::move(ctx)), policy_(std::move(policy)) {}
 
   std::unique_ptr<channel_handler> open_channel(const channel_open_request& req) override {
-    if (req.kind == channel_kind::session) return std::make_unique<proxy_channel>(proxy_, ctx_);
+    if (req.kind == channel_kind::session) {
+      return std::make_unique<proxy_channel>(proxy_, ctx_, policy_);
+    }
     if (req.kind != channel_kind::direct_tcpip) return nullptr;
     auto node = proxy_->nodes().resolve(req.host, req.port);
     if (!node) {
       spdlog::info("proxy: refused a jump to {}:{}: no such node", req.host, req.port);
+      return nullptr;
+    }
+    if (!visible(policy_, node->all_labels())) {
+      refuse_hidden(*proxy_, ctx_, req.host);
       return nullptr;
     }
     auto dial = target_of(*node);
@@ -257,6 +313,7 @@ class proxy_session : public session_handler {
  private:
   std::shared_ptr<proxy_handler> proxy_;
   json ctx_;
+  user_policy policy_;
 };
 
 }  // namespace
@@ -278,9 +335,12 @@ bool proxy_handler::recording_at_proxy() const {
   return forward_ && forward_->active();
 }
 
-std::string proxy_handler::node_list() const {
-  return nodes_json(nodes_->list(),
-                    recording_at_proxy() ? forward_->proxy_host_key : std::string());
+std::string proxy_handler::node_list(const messages::access_policy* policy) const {
+  auto nodes = nodes_->list();
+  if (policy != nullptr) {
+    std::erase_if(nodes, [&](const messages::node& n) { return !policy->can_see(n.all_labels()); });
+  }
+  return nodes_json(nodes, recording_at_proxy() ? forward_->proxy_host_key : std::string());
 }
 
 proxy_handler::proxy_handler(std::vector<std::string> user_ca_blobs,
@@ -326,19 +386,27 @@ std::string proxy_handler::clusters_json() const {
 
 tp::status proxy_handler::authorize(const auth_attempt& a) {
   auto current = current_user_cas_ ? current_user_cas_() : nullptr;
-  return check_user_certificate(current ? *current : ca_blobs_, a);
+  if (auto st = check_user_certificate(current ? *current : ca_blobs_, a); !st) return st;
+  auto cert = parse_certificate(a.certificate_blob);
+  if (!cert) return cert.err();
+  if (auto policy = access_policy_of(*cert); !policy) return policy.err();
+  return {};
 }
 
 std::unique_ptr<session_handler> proxy_handler::on_authenticated(server_session& s,
                                                                  const auth_attempt& a) {
   auto cert = parse_certificate(a.certificate_blob);
   if (!cert) return nullptr;
+  auto policy = access_policy_of(*cert);
+  if (!policy) return nullptr;  // authorize() refused it already
   json ctx{{"user", cert->key_id},
            {"login", a.user},
            {"addr.remote", s.peer_address() + ":" + std::to_string(s.peer_port())},
            {"proxy_id", server_id_},
            {"namespace", "default"}};
-  return std::make_unique<proxy_session>(shared_from_this(), std::move(ctx));
+  user_policy up;
+  if (*policy) up = std::make_shared<const messages::access_policy>(std::move(**policy));
+  return std::make_unique<proxy_session>(shared_from_this(), std::move(ctx), std::move(up));
 }
 
 void proxy_handler::on_auth_failure(const auth_failure& f) {

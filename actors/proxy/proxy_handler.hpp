@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/proxy/node_directory.hpp"
+#include "messages/access_policy.hpp"
 #include "transport/ssh_server_handler.hpp"
 
 namespace tp::actors {
@@ -58,7 +59,8 @@ class proxy_handler : public transport::ssh_server_handler,
   bool recording_at_proxy() const;
   // What tp-nodes lists: in recording proxy mode the host key a client sees for
   // every node is the proxy's own.
-  std::string node_list() const;
+  // Only the nodes `policy` shows (null: all).
+  std::string node_list(const messages::access_policy* policy = nullptr) const;
 
   // Trusted Clusters: the reverse tunnels of the leaf clusters this proxy reaches
   // ("proxy:host:port@east", "tp-nodes@east") and which leaves it trusts.

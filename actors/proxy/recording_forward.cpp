@@ -174,6 +174,8 @@ class forward_channel : public channel_handler {
     p.host_id = fwd_->proxy_id;
     p.nodename = target_.name;
     p.forward = std::move(ft);
+    p.labels = [labels = std::make_shared<const std::map<std::string, std::string>>(
+                    target_.labels)] { return labels; };
     p.disconnect = disconnect_rules_of(fwd_->settings);
     auto handler = std::make_shared<node_handler>(std::move(p), fwd_->sink, fwd_->sessions);
 

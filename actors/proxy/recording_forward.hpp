@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,9 +61,10 @@ std::string host_key_algorithms_for(const transport::public_key& key);
 struct forward_target_spec {
   std::string host;
   std::uint16_t port = 0;
-  std::string name;                       // as the user named it
-  std::optional<std::string> pinned_key;  // a registered node's certified key (blob)
-  std::string node_id;                    // a registered node's host ID
+  std::string name;                           // as the user named it
+  std::optional<std::string> pinned_key;      // a registered node's certified key (blob)
+  std::string node_id;                        // a registered node's host ID
+  std::map<std::string, std::string> labels;  // a registered node's; the user's roles need them
 };
 
 // The session channel handler a proxy subsystem becomes in recording proxy mode.

@@ -149,7 +149,11 @@ web_response ssh_certs(const web_context& c, const web_request& req) {
     }
     if (m.rfind("bad parameter", 0) == 0) return error_response(400, m.substr(m.find(':') + 2));
     if (m.rfind("access denied", 0) == 0) {
-      return error_response(401, "invalid user name, password or second factor");
+      constexpr std::string_view vague = "invalid user name, password or second factor";
+      const std::string why = m.substr(m.find(':') + 2);
+      // Past the credentials, auth says why the user's roles give no certificate.
+      if (why != vague) return error_response(403, why);
+      return error_response(401, std::string(vague));
     }
     spdlog::warn("web: login failed: {}", m);
     return error_response(500, "login failed");

@@ -11,7 +11,8 @@ namespace tp::apps::tctl {
 
 int cmd_status(context& ctx);
 
-int cmd_users_add(context& ctx, const std::string& user, const std::string& logins);
+int cmd_users_add(context& ctx, const std::string& user, const std::string& logins,
+                  const std::string& roles);
 int cmd_users_ls(context& ctx);
 int cmd_users_rm(context& ctx, const std::string& user);
 

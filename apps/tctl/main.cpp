@@ -33,7 +33,10 @@ int main(int argc, char** argv) {
   auto* users_add = users->add_subcommand("add", "Generate a user invitation token");
   users_add->add_option("account", user, "User name")->required();
   users_add->add_option("local-logins", logins, "Allowed OS logins, comma separated");
-  on(users_add, [](context& c) { return cmd_users_add(c, user, logins); });
+  static std::string user_roles;
+  users_add->add_option("--roles", user_roles,
+                        "Roles of the user, comma separated (default: admin)");
+  on(users_add, [](context& c) { return cmd_users_add(c, user, logins, user_roles); });
   on(users->add_subcommand("ls", "List all user accounts"), cmd_users_ls);
   auto* users_rm = users->add_subcommand("rm", "Delete a user");
   users_rm->alias("del");

@@ -7,10 +7,12 @@ namespace tp::apps::tctl {
 
 using namespace tp::messages;
 
-int cmd_users_add(context& ctx, const std::string& user, const std::string& logins) {
+int cmd_users_add(context& ctx, const std::string& user, const std::string& logins,
+                  const std::string& roles) {
   create_signup_request req;
   req.user = user;
   req.logins = split(logins);
+  req.roles = split(roles);
   auto info = ctx.client->call_as(std::move(req));
   if (!info) return fail(info.message());
   // The link goes to the proxy users reach: its public_addr, else this host's name.
@@ -32,9 +34,10 @@ int cmd_users_ls(context& ctx) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& item : r->items) {
     const auto& u = std::get<messages::user>(item);
-    rows.push_back({u.meta.name, join(u.logins())});
+    rows.push_back({u.meta.name, join(u.logins()),
+                    join(u.spec.roles.empty() ? std::vector<std::string>{"admin"} : u.spec.roles)});
   }
-  print_table({"User", "Allowed Logins"}, rows);
+  print_table({"User", "Allowed Logins", "Roles"}, rows);
   return 0;
 }
 

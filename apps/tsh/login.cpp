@@ -12,6 +12,7 @@
 #include "apps/version.hpp"
 #include "config/address.hpp"
 #include "config/duration.hpp"
+#include "messages/access_policy.hpp"
 #include "transport/key_files.hpp"
 #include "transport/ssh_private_key.hpp"
 
@@ -143,13 +144,23 @@ void print_status(const session& s, bool current) {
   const auto left = s.remaining();
   std::string logins;
   for (const auto& p : s.cert.principals) logins += (logins.empty() ? "" : ", ") + p;
-  std::string extensions;
-  for (const auto& [k, v] : s.cert.extensions) extensions += (extensions.empty() ? "" : ", ") + k;
+  std::string extensions, roles;
+  for (const auto& [k, v] : s.cert.extensions) {
+    if (k == messages::roles_extension) {
+      if (auto names = messages::decode_roles_extension(v)) {
+        for (const auto& r : *names) roles += (roles.empty() ? "" : ", ") + r;
+      }
+      continue;
+    }
+    if (k == messages::policy_extension) continue;
+    extensions += (extensions.empty() ? "" : ", ") + k;
+  }
   const std::string validity =
       left.count() > 0 ? "[valid for " + format_remaining(left) + "]" : "[EXPIRED]";
   std::cout << (current ? "> " : "  ") << "Profile URL:  " << s.prof.url() << "\n"
             << "  Logged in as: " << s.prof.user << "\n"
             << "  Cluster:      " << s.prof.cluster << "\n"
+            << (roles.empty() ? "" : "  Roles:        " + roles + "\n")
             << "  Logins:       " << logins << "\n"
             << "  Valid until:  " << format_time(s.cert.valid_before) << " " << validity << "\n"
             << "  Extensions:   " << extensions << "\n";

@@ -110,9 +110,10 @@ struct shard {
   std::size_t unanswered = 0;  // connected, first heartbeat not answered yet
   window_counters window;
 
-  std::atomic<std::size_t> total{0}, connected{0}, established{0}, connect_failures{0};
+  std::atomic<std::size_t> total{0}, connected{0}, established{0}, connect_failures{0}, drops{0};
   mutable std::mutex error_mu;
   std::string last_connect_error;
+  std::string last_drop;
   std::thread thread;
 };
 
@@ -180,6 +181,9 @@ void fail(sim_node* n, const std::string& why) {
     --s.connected;
     if (!n->good) --s.unanswered;
     if (s.window.recording) ++s.window.s.drops;
+    ++s.drops;
+    std::lock_guard<std::mutex> lock(s.error_mu);
+    s.last_drop = why;
   }
   if (n->good) --s.established;
   n->good = false;
@@ -482,6 +486,8 @@ fleet_status fleet::status() const {
     st.connect_failures += s->connect_failures;
     std::lock_guard<std::mutex> lock(s->error_mu);
     if (!s->last_connect_error.empty()) st.last_connect_error = s->last_connect_error;
+    st.drops += s->drops;
+    if (!s->last_drop.empty()) st.last_drop = s->last_drop;
   }
   return st;
 }

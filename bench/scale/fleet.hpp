@@ -57,6 +57,8 @@ struct fleet_status {
   std::size_t established = 0;  // a heartbeat succeeded on the current connection
   std::size_t connect_failures = 0;
   std::string last_connect_error;
+  std::size_t drops = 0;  // connections lost since the start (each node reconnects)
+  std::string last_drop;
 };
 
 class fleet {

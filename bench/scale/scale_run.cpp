@@ -1,9 +1,11 @@
 #include "bench/scale/scale_run.hpp"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -28,6 +30,31 @@ constexpr auto ready_timeout = std::chrono::seconds{30};
 constexpr auto nodes_ls_timeout = std::chrono::seconds{120};
 // A fleet keeps up when this share of the heartbeats a steady 5 s rhythm makes arrives.
 constexpr double keeps_up_share = 0.9;
+
+// The daemons of the running backend: an interrupted bench (SIGINT, SIGTERM, SIGHUP)
+// stops them before it exits rather than leaving them behind (their temp dir stays).
+std::atomic<pid_t> running_children[2];
+
+extern "C" void on_stop_signal(int sig) {
+  for (auto& c : running_children) {
+    const pid_t pid = c.load();
+    if (pid > 0) ::kill(pid, SIGTERM);
+  }
+  ::_exit(128 + sig);
+}
+
+void watch_children(pid_t auth, pid_t etcd) {
+  running_children[0] = auth;
+  running_children[1] = etcd;
+  static const bool installed = [] {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+    return true;
+  }();
+  (void)installed;
+}
 
 std::string random_hex(std::size_t bytes) {
   std::random_device rd;
@@ -187,44 +214,55 @@ samples take_samples(pid_t auth, pid_t etcd, std::uint16_t diag_port) {
   return s;
 }
 
-// One fleet size: join what is missing, connect, measure. False: stop growing.
-bool run_step(const run_options& o, const daemon_setup& d, daemon_process& daemon,
-              const tp::test::etcd_process* etcd, fleet& f, const join_target& target,
-              const actors::join_keys& keys, std::size_t& joined, step_result& s) {
-  const std::size_t want = s.nodes;
-  std::printf("\n[%s] %zu nodes\n", etcd ? "etcd" : "lmdb", want);
+// Joins nodes [pool.size(), s.nodes) on an idle auth (before any node heartbeats: a
+// join waits in the same queue as every heartbeat); fills the step's join figures.
+// False when no node could join.
+bool join_step(const run_options& o, daemon_process& daemon, const join_target& target,
+               const actors::join_keys& keys, std::vector<joined_node>& pool, step_result& s) {
+  if (s.nodes <= pool.size()) return true;
+  s.join_count = s.nodes - pool.size();
+  auto before = sample_process(daemon.pid());
+  auto out =
+      join_nodes(target, keys, pool.size(), s.join_count, o.source_addresses, o.join_threads);
+  auto after = sample_process(daemon.pid());
+  s.join_seconds = out.seconds;
+  s.join_failed = out.failed;
+  s.join_error = out.first_error;
+  if (before && after) s.join_auth_cores = cores_between(*before, *after);
+  std::printf(
+      "  join: nodes %zu..%zu in %.1f s (%.0f/s, a fresh TLS connection each, %u threads), "
+      "auth %.2f cores\n",
+      pool.size() + 1, pool.size() + out.nodes.size(), out.seconds,
+      out.nodes.size() / std::max(out.seconds, 1e-9), o.join_threads, s.join_auth_cores);
+  if (out.failed > 0) {
+    std::printf("  join: %zu failed, the first with: %s\n", out.failed, out.first_error.c_str());
+  }
   std::fflush(stdout);
+  for (auto& n : out.nodes) pool.push_back(std::move(n));
+  return !out.nodes.empty();
+}
+
+// One fleet size: connect the nodes not in the fleet yet, measure. False: stop growing.
+bool run_step(const run_options& o, const daemon_setup& d, daemon_process& daemon,
+              const tp::test::etcd_process* etcd, fleet& f, std::vector<joined_node>& pool,
+              std::size_t& joined, step_result& s) {
+  std::printf("\n[%s] %zu nodes%s\n", etcd ? "etcd" : "lmdb", s.nodes, s.capped.c_str());
+  std::fflush(stdout);
+  const std::size_t want = std::min(s.nodes, pool.size());
   if (want > joined) {
-    s.join_count = want - joined;
-    auto before = sample_process(daemon.pid());
-    auto out = join_nodes(target, keys, joined, s.join_count, o.source_addresses, o.join_threads);
-    auto after = sample_process(daemon.pid());
-    s.join_seconds = out.seconds;
-    s.join_failed = out.failed;
-    s.join_error = out.first_error;
-    if (before && after) s.join_auth_cores = cores_between(*before, *after);
-    std::printf(
-        "  join: %zu nodes in %.1f s (%.0f/s, a fresh TLS connection each, %u threads), "
-        "auth %.2f cores\n",
-        out.nodes.size(), out.seconds, out.nodes.size() / std::max(out.seconds, 1e-9),
-        o.join_threads, s.join_auth_cores);
-    if (out.failed > 0) {
-      std::printf("  join: %zu failed, the first with: %s\n", out.failed, out.first_error.c_str());
-    }
-    joined += out.nodes.size();
-    s.joined = joined;
-    if (out.nodes.empty()) {
-      s.broke = "no node could join: " + out.first_error;
-      return false;
-    }
-    f.add(std::move(out.nodes));
+    f.add(std::vector<joined_node>(pool.begin() + static_cast<std::ptrdiff_t>(joined),
+                                   pool.begin() + static_cast<std::ptrdiff_t>(want)));
+    joined = want;
   }
   s.joined = joined;
   wait_established(f, joined, s);
   auto st = f.status();
-  std::printf("  connect: %zu of %zu heartbeating after %.1f s (%zu connect failures%s%s)\n",
-              st.established, joined, s.connect_seconds, st.connect_failures,
-              st.last_connect_error.empty() ? "" : ", last: ", st.last_connect_error.c_str());
+  std::printf(
+      "  connect: %zu of %zu heartbeating after %.1f s (%zu connect failures%s%s; %zu "
+      "connections dropped so far%s%s)\n",
+      st.established, joined, s.connect_seconds, st.connect_failures,
+      st.last_connect_error.empty() ? "" : ", last: ", st.last_connect_error.c_str(), st.drops,
+      st.last_drop.empty() ? "" : ", last: ", st.last_drop.c_str());
   std::fflush(stdout);
   if (st.established == 0) {
     s.broke = "no node got a heartbeat through: " + st.last_connect_error;
@@ -273,21 +311,23 @@ bool run_step(const run_options& o, const daemon_setup& d, daemon_process& daemo
     s.bench_rss_kib = b.self->rss_kib;
   }
   s.machine_cores = (b.machine.busy - a.machine.busy) / s.window.seconds;
-  const std::string put = "op=\"put\"";
-  s.puts = metric_sum(b.metrics, "teleport_backend_op_seconds_count", put) -
-           metric_sum(a.metrics, "teleport_backend_op_seconds_count", put);
-  s.put_seconds = metric_sum(b.metrics, "teleport_backend_op_seconds_sum", put) -
-                  metric_sum(a.metrics, "teleport_backend_op_seconds_sum", put);
+  // Heartbeats reach the backend as batches (one transaction per batch).
+  for (const std::string op : {"op=\"put\"", "op=\"batch\""}) {
+    s.puts += metric_sum(b.metrics, "teleport_backend_op_seconds_count", op) -
+              metric_sum(a.metrics, "teleport_backend_op_seconds_count", op);
+    s.put_seconds += metric_sum(b.metrics, "teleport_backend_op_seconds_sum", op) -
+                     metric_sum(a.metrics, "teleport_backend_op_seconds_sum", op);
+  }
 
   time_nodes_ls(o, d, s);
   print_step(etcd ? "etcd" : "lmdb", s, o);
 
   const double share = s.window.heartbeats_ok / std::max(s.expected_heartbeats, 1.0);
   if (s.fleet.established < joined * 99 / 100) {
-    s.broke =
-        std::to_string(joined - s.fleet.established) + " of " + std::to_string(joined) +
-        " nodes never got a heartbeat through (last connect error: " + s.fleet.last_connect_error +
-        ")";
+    s.broke = std::to_string(joined - s.fleet.established) + " of " + std::to_string(joined) +
+              " nodes were not heartbeating when the window began (" +
+              std::to_string(s.fleet.drops) + " connections dropped so far, the last: " +
+              (s.fleet.last_drop.empty() ? std::string("none") : s.fleet.last_drop) + ")";
   } else if (share < keeps_up_share) {
     char buf[160];
     std::snprintf(buf, sizeof buf,
@@ -340,18 +380,22 @@ void print_step(const std::string& backend, const step_result& s, const run_opti
               s.auth_cores, s.auth_cores < 1.0 ? "PASS" : "FAIL", mib(s.auth_rss_kib).c_str(),
               s.auth_fds, s.auth_threads.c_str());
   if (s.puts > 0) {
-    std::printf("  backend puts: %.0f/s, mean %.3f ms each (%.0f%% of one thread's time)\n",
-                s.puts / w.seconds, 1e3 * s.put_seconds / s.puts,
-                100.0 * s.put_seconds / w.seconds);
+    std::printf(
+        "  backend writes (puts and heartbeat batches): %.0f/s, mean %.3f ms each, %.1f "
+        "heartbeats per write (%.0f%% of one thread's time)\n",
+        s.puts / w.seconds, 1e3 * s.put_seconds / s.puts, w.heartbeats_ok / s.puts,
+        100.0 * s.put_seconds / w.seconds);
   }
   if (s.etcd_cores >= 0) {
     std::printf("  etcd: %.2f cores, RSS %s\n", s.etcd_cores, mib(s.etcd_rss_kib).c_str());
   }
+  const double others =
+      std::max(0.0, s.machine_cores - s.auth_cores - s.bench_cores - std::max(0.0, s.etcd_cores));
   std::printf(
       "  this bench (the simulated nodes): %.2f cores, RSS %s; whole machine busy: %.2f "
-      "of %u cores\n",
+      "of %u cores (other processes: %.2f)\n",
       s.bench_cores, mib(s.bench_rss_kib).c_str(), s.machine_cores,
-      std::thread::hardware_concurrency());
+      std::thread::hardware_concurrency(), others);
   if (s.ls_error.empty()) {
     std::printf(
         "  tctl nodes ls: %.3f s (median of %d, max %.3f s; %zu nodes listed; "
@@ -371,6 +415,12 @@ backend_result run_backend(const std::string& backend, const run_options& o) {
   r.max_connections = most + 1000;
   // Each node holds a socket here and one in auth (same limit: auth inherits it).
   r.fd_limit = raise_fd_limit(most + 4096);
+  if (r.fd_limit < most + 4096) {
+    std::printf(
+        "[%s] RLIMIT_NOFILE is %llu and cannot be raised here (no CAP_SYS_RESOURCE "
+        "above the hard limit)\n",
+        backend.c_str(), static_cast<unsigned long long>(r.fd_limit));
+  }
 
   const fs::path base = o.tmpdir.empty() ? fs::temp_directory_path() : o.tmpdir;
   std::string pattern = (base / "tp-bench-scale-XXXXXX").string();
@@ -426,6 +476,7 @@ backend_result run_backend(const std::string& backend, const run_options& o) {
   }
   {
     daemon_process daemon(*pid, "teleport");
+    watch_children(*pid, etcd ? etcd->pid() : 0);
     std::printf("[%s] started %s (pid %d) on 127.0.0.1:%u, max_connections %zu, fd limit %llu\n",
                 backend.c_str(), o.teleport.c_str(), static_cast<int>(*pid),
                 static_cast<unsigned>(d.port), r.max_connections,
@@ -460,17 +511,41 @@ backend_result run_backend(const std::string& backend, const run_options& o) {
       return r;
     }
     const join_target target{"127.0.0.1", d.port, d.token, ping->ca_pin};
-    std::size_t joined = 0;
+    // Each node holds a socket in auth (and one here): RLIMIT_NOFILE caps the fleet.
+    const std::size_t cap = r.fd_limit > 512 ? static_cast<std::size_t>(r.fd_limit) - 256 : 256;
+    std::vector<step_result> steps;
     for (std::size_t n : o.nodes) {
       step_result s;
-      s.nodes = n;
-      const bool go_on = run_step(o, d, daemon, etcd.get(), **f, target, *keys, joined, s);
+      s.nodes = std::min(n, cap);
+      if (n > cap) {
+        s.capped = " (" + std::to_string(n) + " asked: capped by the fd limit of " +
+                   std::to_string(r.fd_limit) + ")";
+      }
+      if (steps.empty() || steps.back().nodes < s.nodes) steps.push_back(s);
+    }
+    std::printf("[%s] joining up to %zu nodes first, on an idle auth\n", backend.c_str(),
+                steps.empty() ? 0 : steps.back().nodes);
+    std::vector<joined_node> pool;
+    for (auto& s : steps) {
+      if (!join_step(o, daemon, target, *keys, pool, s)) {
+        s.broke = "no node could join: " + s.join_error;
+        break;
+      }
+    }
+    std::size_t joined = 0;
+    for (auto& s : steps) {
+      if (!s.broke.empty()) {
+        r.steps.push_back(s);
+        break;
+      }
+      const bool go_on = run_step(o, d, daemon, etcd.get(), **f, pool, joined, s);
       r.steps.push_back(s);
       if (!go_on && o.keep_going && s.measured) {
         std::printf("  [%s] fell behind at %zu nodes (%s); growing on (--keep-going)\n",
-                    backend.c_str(), n, s.broke.c_str());
+                    backend.c_str(), s.nodes, s.broke.c_str());
       } else if (!go_on) {
-        std::printf("  [%s] stops growing at %zu nodes: %s\n", backend.c_str(), n, s.broke.c_str());
+        std::printf("  [%s] stops growing at %zu nodes: %s\n", backend.c_str(), s.nodes,
+                    s.broke.c_str());
         break;
       }
     }
@@ -479,7 +554,9 @@ backend_result run_backend(const std::string& backend, const run_options& o) {
     std::printf("[%s] teleport stopped (exit code %d)\n", backend.c_str(), code);
     if (code != 0) print_log_tail(d.log, 20);
   }
+  watch_children(0, etcd ? etcd->pid() : 0);
   if (etcd) etcd->stop();
+  watch_children(0, 0);
   cleanup();
   return r;
 }

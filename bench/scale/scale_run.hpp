@@ -29,7 +29,8 @@ struct run_options {
 };
 
 struct step_result {
-  std::size_t nodes = 0;       // the fleet size asked for
+  std::size_t nodes = 0;       // the fleet size measured
+  std::string capped;          // why it is smaller than asked, when it is
   std::size_t joined = 0;      // identities held after this step's joins
   std::size_t join_count = 0;  // joins of this step
   double join_seconds = 0;
@@ -45,8 +46,10 @@ struct step_result {
   long auth_rss_kib = 0, etcd_rss_kib = 0, bench_rss_kib = 0, auth_fds = 0;
   std::string auth_threads;  // the busiest threads of auth in the window
   double auth_top_thread = 0;
-  double puts = 0, put_seconds = 0;  // backend puts in the window and their summed latency
-  double ls_seconds = -1;            // median wall time of `tctl nodes ls`
+  // Backend writes in the window (single puts plus batches, each one durable
+  // transaction) and their summed latency.
+  double puts = 0, put_seconds = 0;
+  double ls_seconds = -1;  // median wall time of `tctl nodes ls`
   double ls_max_seconds = -1;
   std::size_t ls_listed = 0;
   std::string ls_error;

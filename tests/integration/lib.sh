@@ -159,12 +159,14 @@ CONF
     fail "$name did not start"
 }
 
-# web_signup <web url> <user> <login> <password>: `tctl users add` (tctl must be a
-# function of the test), then the signup through the web API with a TOTP code.
-# Sets SIGNUP_SECRET (the user's TOTP secret) and SIGNUP_STEP (the 30 s step used).
+# web_signup <web url> <user> <login> <password> [tctl users add flags...]: `tctl
+# users add` (tctl must be a function of the test), then the signup through the web
+# API with a TOTP code. Sets SIGNUP_SECRET (the user's TOTP secret) and SIGNUP_STEP
+# (the 30 s step used).
 web_signup() {
   local web="$1" user="$2" login="$3" pass="$4" url token code
-  url="$(tctl users add "$user" "$login")" || fail "tctl users add $user"
+  shift 4
+  url="$(tctl users add "$user" "$login" "$@")" || fail "tctl users add $user $*"
   token="$(grep -o '/web/newuser/[A-Za-z0-9_-]*' <<<"$url" | head -n 1 | cut -d/ -f4)"
   [ -n "$token" ] || fail "no signup URL in: $url"
   curl -sk -o "$WORK/invite-$user.json" "$web/v1/webapi/users/invites/$token" || fail "GET invite"
@@ -172,9 +174,12 @@ web_signup() {
 u = urllib.parse.urlparse(json.load(open(sys.argv[1]))["otp_uri"])
 print(urllib.parse.parse_qs(u.query)["secret"][0])' "$WORK/invite-$user.json")" ||
     fail "invite for $user: $(cat "$WORK/invite-$user.json")"
+  code="$(oathtool --totp -b "$SIGNUP_SECRET")"
+  # Read after the code, so a step boundary in between cannot hand the first login
+  # the step the signup took.
   SIGNUP_STEP=$(($(date +%s) / 30))
   code="$(curl -sk -o "$WORK/signup-$user.json" -w '%{http_code}' -H 'Content-Type: application/json' \
-    --data "{\"invite_token\": \"$token\", \"pass\": \"$pass\", \"second_factor_token\": \"$(oathtool --totp -b "$SIGNUP_SECRET")\"}" \
+    --data "{\"invite_token\": \"$token\", \"pass\": \"$pass\", \"second_factor_token\": \"$code\"}" \
     "$web/v1/webapi/users")"
   [ "$code" = 200 ] || fail "signup of $user answered $code: $(cat "$WORK/signup-$user.json")"
 }

@@ -133,8 +133,10 @@ assert uri.scheme == "otpauth" and uri.netloc == "totp", inv["otp_uri"]
 print(urllib.parse.parse_qs(uri.query)["secret"][0])
 PY
 )" || fail "invite for $user: $(cat "$WORK/invite-$user.json")"
-  SIGNUP_STEP=$(($(date +%s) / 30))
   otp="$(oathtool --totp -b "$secret")"
+  # The step is read after the code: read before, a step boundary in between would
+  # let the first login use the step the signup already took (a replay).
+  SIGNUP_STEP=$(($(date +%s) / 30))
   code="$(curl -sk -o "$WORK/signup-$user.json" -w '%{http_code}' -H 'Content-Type: application/json' \
     --data "{\"invite_token\": \"$token\", \"pass\": \"$pass\", \"second_factor_token\": \"$otp\"}" \
     "$WEB/v1/webapi/users")"

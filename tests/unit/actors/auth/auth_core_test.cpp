@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/client/join.hpp"
+#include "messages/access_policy.hpp"
 #include "tests/unit/actors/test_support.hpp"
 #include "transport/ssh_cert.hpp"
 #include "transport/x509_identity.hpp"
@@ -123,6 +124,75 @@ TEST_CASE("user certificates carry the user's logins", "[auth_core]") {
   const caller node{"host-1", {"node"}, "x"};
   CHECK(f.expect_error(node, sign_user_request{"joe", key->pub().authorized_key(), 0}).code ==
         api_errc::access_denied);
+}
+
+TEST_CASE("user certificates follow the user's roles", "[auth_core]") {
+  fixture f;
+  // The built-in admin role exists from the start, as `tctl get roles` shows it.
+  auto roles =
+      f.expect<resources_reply>(admin, get_resources_request{resource_kind::role, "", false});
+  REQUIRE(roles.items.size() == 1);
+  CHECK(std::get<role>(roles.items[0]) == make_admin_role());
+
+  role staging;
+  staging.meta.name = "staging";
+  staging.spec.options.max_session_ttl = std::chrono::hours{2};
+  staging.spec.options.forward_agent = false;
+  staging.spec.allow.logins = {"{{internal.logins}}", "deploy"};
+  staging.spec.allow.node_labels = {{"env", {"staging"}}};
+  staging.spec.deny.logins = {"root"};
+  f.expect<ok_reply>(admin, upsert_resource_request{staging, true});
+  auto joe = make_user("joe", {"joe", "root"});
+  joe.spec.roles = {"staging"};
+  f.expect<ok_reply>(admin, upsert_resource_request{joe, true});
+
+  auto key = transport::key_pair::generate();
+  REQUIRE(key);
+  auto signed_ = f.expect<certificate_reply>(
+      admin, sign_user_request{"joe", key->pub().authorized_key(), 10 * 3600});
+  auto cert = transport::parse_certificate_line(signed_.ssh_certificate);
+  REQUIRE(cert);
+  CHECK(cert->principals == std::vector<std::string>{"joe", "deploy"});  // root is denied
+  CHECK(cert->valid_before - cert->valid_after == 2 * 3600 + 60);        // the role's cap
+  CHECK(cert->extensions.count("permit-agent-forwarding") == 0);
+  CHECK(cert->extensions.count("permit-port-forwarding") == 1);
+  CHECK(cert->extensions.at("teleport-roles") == R"({"roles":["staging"],"version":"v1"})");
+  auto policy = decode_access_policy(cert->extensions.at("teleport-access-policy"));
+  REQUIRE(policy);
+  CHECK(policy->can_see({{"env", "staging"}}));
+  CHECK_FALSE(policy->can_see({{"env", "prod"}}));
+
+  // A role the user names but nobody created: no certificate, and the message says why.
+  joe.spec.roles = {"staging", "ghost"};
+  f.expect<ok_reply>(admin, upsert_resource_request{joe, false});
+  auto ghost = f.expect_error(admin, sign_user_request{"joe", key->pub().authorized_key(), 0});
+  CHECK(ghost.code == api_errc::access_denied);
+  CHECK_THAT(ghost.message, Catch::Contains("role \"ghost\" of user \"joe\" is not found"));
+  // Roles that leave no login: refused too.
+  joe.spec.roles = {"staging"};
+  joe.spec.traits["logins"] = {"root"};
+  staging.spec.allow.logins = {"{{internal.logins}}"};
+  f.expect<ok_reply>(admin, upsert_resource_request{staging, false});
+  f.expect<ok_reply>(admin, upsert_resource_request{joe, false});
+  CHECK_THAT(
+      f.expect_error(admin, sign_user_request{"joe", key->pub().authorized_key(), 0}).message,
+      Catch::Contains("has no logins"));
+
+  // Signup links name existing roles only; the default is admin.
+  auto bad = f.expect_error(admin, create_signup_request{"kim", {"kim"}, {"nope"}});
+  CHECK(bad.code == api_errc::not_found);
+  CHECK_THAT(bad.message, Catch::Contains("role \"nope\""));
+  f.expect<token_info>(admin, create_signup_request{"kim", {"kim"}, {"staging"}});
+
+  // A user record without roles keeps the admin role (as before roles existed).
+  auto old = make_user("old", {"old"});
+  old.spec.roles.clear();
+  f.expect<ok_reply>(admin, upsert_resource_request{old, true});
+  auto old_cert = transport::parse_certificate_line(
+      f.expect<certificate_reply>(admin, sign_user_request{"old", key->pub().authorized_key(), 0})
+          .ssh_certificate);
+  REQUIRE(old_cert);
+  CHECK(old_cert->extensions.at("teleport-roles") == R"({"roles":["admin"],"version":"v1"})");
 }
 
 TEST_CASE("resources: create, refuse duplicates, hide secrets, delete", "[auth_core]") {

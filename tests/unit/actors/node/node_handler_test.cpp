@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "../../transport/ssh_server_test_support.hpp"
+#include "messages/access_policy.hpp"
 #include "transport/child_process.hpp"
 #include "transport/ssh_cert.hpp"
 
@@ -33,7 +34,73 @@ std::string cert_blob(const key_pair& ca, const key_pair& user, std::vector<std:
   return *blob;
 }
 
+// A certificate carrying an access policy extension (as auth signs them).
+std::string cert_with_policy(const key_pair& ca, const key_pair& user, const std::string& login,
+                             const std::string& policy) {
+  cert_template t;
+  t.key = user.pub();
+  t.kind = cert_type::user;
+  t.key_id = "alice";
+  t.principals = {login};
+  const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+  t.valid_after = now - 60;
+  t.valid_before = now + 3600;
+  auto ext = default_user_extensions();
+  ext[std::string(messages::policy_extension)] = policy;
+  t.extensions = std::move(ext);
+  auto blob = sign_certificate(t, ca);
+  REQUIRE(blob);
+  return *blob;
+}
+
 }  // namespace
+
+TEST_CASE("the node enforces the roles its login certificate carries", "[node_handler]") {
+  auto ca = key_pair::generate();
+  auto user = key_pair::generate();
+  REQUIRE((ca && user));
+  const std::string login = current_os_user()->name;
+  auto labels = std::make_shared<std::map<std::string, std::string>>(
+      std::map<std::string, std::string>{{"env", "staging"}});
+  node_policy policy;
+  policy.user_ca_blobs = {ca->pub().blob()};
+  policy.labels = [&labels] {
+    return std::shared_ptr<const std::map<std::string, std::string>>(labels);
+  };
+  node_handler h(policy, {});
+
+  messages::role staging;
+  staging.meta.name = "staging";
+  staging.spec.allow.logins = {"{{internal.logins}}"};
+  staging.spec.allow.node_labels = {{"env", {"staging"}}};
+  const auto p = messages::make_access_policy({staging}, {{"logins", {login}}});
+  auth_attempt a;
+  a.user = login;
+  a.peer_address = "127.0.0.1";
+  a.certificate_blob = cert_with_policy(*ca, *user, login, messages::encode_access_policy(p));
+  CHECK(h.authorize(a));
+
+  // The labels are read at each login: a command label that changes moves the node out.
+  *labels = {{"env", "prod"}};
+  auto refused = h.authorize(a);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.message(), Catch::Contains("no role of the user allows the login"));
+
+  // A policy that does not decode refuses the login; it never means "no policy".
+  *labels = {{"env", "staging"}};
+  a.certificate_blob = cert_with_policy(*ca, *user, login, "{\"version\":\"v1\"}");
+  CHECK_THAT(h.authorize(a).message(), Catch::Contains("access policy"));
+
+  // A node without labels is reached only by a role that allows every node.
+  policy.labels = nullptr;
+  node_handler bare(policy, {});
+  a.certificate_blob = cert_with_policy(*ca, *user, login, messages::encode_access_policy(p));
+  CHECK_FALSE(bare.authorize(a));
+  const auto admin =
+      messages::make_access_policy({messages::make_admin_role()}, {{"logins", {login}}});
+  a.certificate_blob = cert_with_policy(*ca, *user, login, messages::encode_access_policy(admin));
+  CHECK(bare.authorize(a));
+}
 
 TEST_CASE("the node lets in only certificates of the cluster's user CA", "[node_handler]") {
   auto ca = key_pair::generate();
