@@ -126,11 +126,15 @@ PY
 pass "tsh login: the certificate carries the role, its 2h cap and no agent forwarding"
 
 # --- what sam sees and reaches --------------------------------------------------------
+# ssh_as <key prefix> <ssh args...>: OpenSSH with that key and certificate only.
+ssh_as() {
+  local key="$1"; shift
+  timeout 20 ssh -F /dev/null -i "$key" -o CertificateFile="$key-cert.pub" -o IdentitiesOnly=yes \
+    -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$@"
+}
 # proxy_nodes <key prefix>: the proxy's node list (the tp-nodes subsystem) for that cert.
 proxy_nodes() {
-  timeout 20 ssh -F /dev/null -i "$1" -o CertificateFile="$1-cert.pub" -o IdentitiesOnly=yes \
-    -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    -p "$PROXY_SSH_PORT" "$LOGIN@127.0.0.1" -s tp-nodes </dev/null |
+  ssh_as "$1" -p "$PROXY_SSH_PORT" "$LOGIN@127.0.0.1" -s tp-nodes </dev/null |
     python3 -c 'import json,sys; print(" ".join(sorted(n["hostname"] for n in json.load(sys.stdin))))'
 }
 both() { [ "$(proxy_nodes "$WORK/alice")" = "alpha beta" ]; }
@@ -147,15 +151,11 @@ out="$(tsh ssh "$LOGIN@beta" echo sam-on-beta </dev/null 2>&1)" && fail "tsh ssh
 assert_not_contains "$out" "sam-on-beta" "tsh ssh to the prod node"
 # direct <key prefix> <port> <command>: OpenSSH straight to a node's port.
 direct() {
-  timeout 20 ssh -F /dev/null -i "$1" -o CertificateFile="$1-cert.pub" -o IdentitiesOnly=yes \
-    -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    -p "$2" "$LOGIN@127.0.0.1" "$3" </dev/null 2>&1
+  ssh_as "$1" -p "$2" "$LOGIN@127.0.0.1" "$3" </dev/null 2>&1
 }
 # jump <key prefix> <node name> <command>: OpenSSH through the proxy (ssh -J).
 jump() {
-  timeout 20 ssh -F /dev/null -i "$1" -o CertificateFile="$1-cert.pub" -o IdentitiesOnly=yes \
-    -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    -o "ProxyCommand=ssh -F /dev/null -i $1 -o CertificateFile=$1-cert.pub -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $PROXY_SSH_PORT -W %h:%p $LOGIN@127.0.0.1" \
+  ssh_as "$1" -o "ProxyCommand=ssh -F /dev/null -i $1 -o CertificateFile=$1-cert.pub -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $PROXY_SSH_PORT -W %h:%p $LOGIN@127.0.0.1" \
     "$LOGIN@$2" "$3" </dev/null 2>&1
 }
 out="$(direct "$KEYS/sam" "$ALPHA_PORT" 'echo direct-alpha')" || fail "OpenSSH to alpha: $out"
