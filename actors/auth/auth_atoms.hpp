@@ -7,9 +7,7 @@ namespace tp::actors::auth {
 
 using expire_atom = caf::atom_constant<caf::atom("tp_expire")>;    // a join token's time is up
 using frame_atom = caf::atom_constant<caf::atom("tp_frame")>;      // a request frame arrived
-using heartbeat_atom = caf::atom_constant<caf::atom("tp_hb")>;     // a host announced itself
 using tick_atom = caf::atom_constant<caf::atom("tp_tick")>;        // periodic CA rotation work
 using flush_atom = caf::atom_constant<caf::atom("tp_flush")>;      // write the waiting heartbeats
-using offline_atom = caf::atom_constant<caf::atom("tp_offline")>;  // a host stopped announcing
 
 }  // namespace tp::actors::auth

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "actors/audit/audit_file.hpp"
 #include "actors/audit/audit_log.hpp"
 #include "actors/auth/auth_atoms.hpp"
 #include "actors/auth/authorizer.hpp"
 #include "actors/auth/join_token.hpp"
-#include "actors/auth/node_presence.hpp"
 #include "actors/auth/trust_exchange.hpp"
 #include "actors/host/host_atoms.hpp"
 #include "actors/identity/secrets.hpp"
@@ -41,8 +41,10 @@ struct auth_server_state {
   std::vector<pending_beat> beats;                 // in arrival order
   bool flush_queued = false;                       // a flush_atom is in the mailbox
   std::map<std::string, caf::actor> token_timers;  // sha256(token) -> join_token actor
-  std::map<std::string, caf::actor> presence;      // host ID -> node_presence actor
-  caf::actor audit_log;                            // serves the audit requests
+  // Host ID -> when its record lapses without another heartbeat; swept every tick.
+  // (Once an actor and a timer per host: a message per heartbeat to another thread.)
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> presence;
+  caf::actor audit_log;  // serves the audit requests
   static inline const char* name = "auth_server";
 };
 
@@ -176,21 +178,47 @@ bool is_trust_request(const api_request& r) {
   return tc != nullptr && tc->spec.enabled;
 }
 
-// A host that announced itself: (re)arms its presence timer.
-void note_heartbeat(caf::stateful_actor<auth_server_state>* self, const heartbeat_request& beat) {
-  auto& p = self->state.presence[beat.server.meta.name];
-  if (!p) {
-    p = spawn_node_presence(self->system(), caf::actor_cast<caf::actor>(self),
-                            beat.server.meta.name);
-    self->link_to(p);
+// A host that announced itself: its record lives another TTL.
+void note_heartbeat(caf::stateful_actor<auth_server_state>* self, const heartbeat_request& beat,
+                    std::chrono::steady_clock::time_point now) {
+  const auto ttl = std::chrono::seconds{std::clamp<std::int64_t>(beat.ttl_seconds, 10, 3600)};
+  auto [it, added] = self->state.presence.insert_or_assign(beat.server.meta.name, now + ttl);
+  if (added) {
     spdlog::info("{} {} ({}) is online at {}", beat.role, beat.server.spec.hostname,
                  beat.server.meta.name, beat.server.spec.addr);
   }
-  metrics::global()
-      .get_counter("teleport_heartbeats_received_total",
-                   "Heartbeats of nodes and proxies received by auth.", {{"role", beat.role}})
-      .inc();
-  self->send(p, heartbeat_atom::value, std::clamp<std::int64_t>(beat.ttl_seconds, 10, 3600));
+  static auto& nodes = metrics::global().get_counter(
+      "teleport_heartbeats_received_total", "Heartbeats of nodes and proxies received by auth.",
+      {{"role", "node"}});
+  static auto& proxies = metrics::global().get_counter(
+      "teleport_heartbeats_received_total", "Heartbeats of nodes and proxies received by auth.",
+      {{"role", "proxy"}});
+  (beat.role == "proxy" ? proxies : nodes).inc();
+}
+
+// No heartbeat within its TTL: the host leaves the registry (its record's own
+// TTL in the backend covers a restart of auth).
+void host_offline(caf::stateful_actor<auth_server_state>* self, const std::string& host) {
+  if (self->state.audit_log) self->send(self->state.audit_log, host_gone_atom::value, host);
+  auto st = self->state.core->resources().remove(resource_kind::node, host);
+  if (st.is(persistence::error_kind::not_found)) st = self->state.core->remove_proxy(host);
+  if (st || st.is(persistence::error_kind::not_found)) {
+    spdlog::info("host {} went offline: no heartbeat within its TTL", host);
+  } else {
+    spdlog::warn("host {} went offline but its record stays: {}", host, st.message());
+  }
+}
+
+void sweep_presence(caf::stateful_actor<auth_server_state>* self) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> gone;
+  for (const auto& [host, until] : self->state.presence) {
+    if (until <= now) gone.push_back(host);
+  }
+  for (const auto& host : gone) {
+    self->state.presence.erase(host);
+    host_offline(self, host);
+  }
 }
 
 // Writes the waiting heartbeats in one go and answers each: a host hears back only
@@ -204,13 +232,14 @@ void flush_heartbeats(caf::stateful_actor<auth_server_state>* self) {
   beats.reserve(pending.size());
   for (auto& p : pending) beats.push_back(std::move(p.beat));
   auto replies = st.core->heartbeats(beats);
+  const auto now = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < pending.size(); ++i) {
     const auto* err = std::get_if<api_error>(&replies[i]);
     count_request("heartbeat", err == nullptr);
     if (err != nullptr) {
       spdlog::warn("auth API heartbeat by {} refused: {}", pending[i].who, describe(*err));
     } else {
-      note_heartbeat(self, beats[i]);
+      note_heartbeat(self, beats[i], now);
     }
     pending[i].rp.deliver(std::move(replies[i]));
   }
@@ -240,6 +269,7 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
       [self](tick_atom) {
         self->state.core->tick();
         self->state.core->announce();
+        sweep_presence(self);
         self->delayed_send(self, rotation_tick_interval, tick_atom::value);
       },
       [self](flush_atom) {
@@ -298,17 +328,6 @@ caf::behavior auth_server(caf::stateful_actor<auth_server_state>* self,
         }
         if (!deleted_token.empty()) stop_timer(self, deleted_token);
         return reply;
-      },
-      [self](offline_atom, const std::string& host) {
-        self->state.presence.erase(host);
-        if (self->state.audit_log) self->send(self->state.audit_log, host_gone_atom::value, host);
-        auto st = self->state.core->resources().remove(resource_kind::node, host);
-        if (st.is(persistence::error_kind::not_found)) st = self->state.core->remove_proxy(host);
-        if (st || st.is(persistence::error_kind::not_found)) {
-          spdlog::info("host {} went offline: no heartbeat within its TTL", host);
-        } else {
-          spdlog::warn("host {} went offline but its record stays: {}", host, st.message());
-        }
       },
       [self](expire_atom, const std::string& token) {
         // The token stopped working at its expiry (every use checks it) and the

@@ -81,17 +81,32 @@ db_result<std::vector<messages::resource>> resource_store::list(messages::resour
   }
   auto items = db_->get_range(*prefix);
   if (!items) return persistence::error_as<std::vector<messages::resource>>(items);
+  const bool cached = kind == messages::resource_kind::node;
+  std::unique_lock<std::mutex> lock(cache_mu_, std::defer_lock);
+  std::unordered_map<std::string, decoded> seen;  // the cache after this listing
+  if (cached) lock.lock();
   std::vector<messages::resource> out;
-  for (const auto& it : *items) {
+  out.reserve(items->size());
+  for (auto& it : *items) {
     // Only direct children: /nodes/default/x, never deeper paths.
     if (it.key.find('/', prefix->size() + 1) != std::string::npos) continue;
+    if (cached) {
+      if (auto hit = node_cache_.find(it.key);
+          hit != node_cache_.end() && hit->second.json == it.value) {
+        out.push_back(hit->second.value);
+        seen.emplace(std::move(it.key), std::move(hit->second));
+        continue;
+      }
+    }
     auto r = messages::parse_resource_json(it.value);
     if (!r) {
       spdlog::warn("skipping unreadable record {}: {}", it.key, r.message());
       continue;
     }
     out.push_back(std::move(*r));
+    if (cached) seen.emplace(std::move(it.key), decoded{std::move(it.value), out.back()});
   }
+  if (cached) node_cache_ = std::move(seen);  // records gone from the backend leave it
   return out;
 }
 

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "messages/auth_api.hpp"
@@ -33,6 +35,15 @@ class resource_store {
 
  private:
   std::shared_ptr<persistence::backend> db_;
+  // Node records as last decoded, by key, with the JSON they came from. A host's
+  // heartbeat rewrites its record every few seconds with the same text, so listing
+  // thousands of nodes parses only the records that changed since the last listing.
+  struct decoded {
+    std::string json;
+    messages::resource value;
+  };
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, decoded> node_cache_;
 };
 
 }  // namespace tp::actors::auth
